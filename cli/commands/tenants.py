@@ -1,0 +1,110 @@
+"""``atelier tenants``: connect creators' bots and manage tenants."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from cli.output import console, fail
+from cli.runtime import unit_of_work
+from core.errors import AtelierError
+from core.models import TenantRole
+from tenants import service
+from tenants.plans import DEFAULT_PLAN, PLANS, UnknownPlanError
+
+T = TypeVar("T")
+
+tenants_app = typer.Typer(help="Tenants and their bots.", no_args_is_help=True)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except AtelierError as exc:
+        fail(exc.message)
+    except UnknownPlanError as exc:
+        fail(str(exc))
+    except (OperationalError, OSError) as exc:
+        fail(
+            f"cannot reach the database: {str(exc).splitlines()[0]}",
+            hint="check ATELIER_DATABASE_URL",
+        )
+    except ProgrammingError:
+        fail("the database schema is missing or old", hint="run `atelier db upgrade`")
+
+
+@tenants_app.command("add")
+def add(
+    token: str = typer.Option(..., "--token", help="The bot token from BotFather."),
+    plan: str = typer.Option(DEFAULT_PLAN, help=f"One of: {', '.join(PLANS)}."),
+    owner: int | None = typer.Option(None, help="Telegram user id of the creator."),
+    platform: bool = typer.Option(False, help="Register the platform's own manager bot."),
+) -> None:
+    """Connect a bot: validate the token with Telegram, store it encrypted."""
+
+    async def _add() -> tuple[int, str, int]:
+        async with unit_of_work() as session:
+            bot = await service.register_tenant(
+                session,
+                token,
+                plan=plan,
+                owner_telegram_id=owner,
+                role=TenantRole.PLATFORM if platform else TenantRole.CREATOR,
+            )
+            return bot.tenant_id, bot.username, bot.telegram_bot_id
+
+    tenant_id, username, bot_id = _run(_add())
+    console.print(f"[green]tenant {tenant_id} connected[/]: @{username} (bot id {bot_id}, {plan})")
+
+
+@tenants_app.command("list")
+def list_() -> None:
+    """Show every tenant with its bot and plan."""
+
+    async def _list() -> list[service.TenantSummary]:
+        async with unit_of_work() as session:
+            return list(await service.list_tenants(session))
+
+    rows = _run(_list())
+    table = Table("id", "name", "bot", "bot id", "plan", "role", "status")
+    for row in rows:
+        table.add_row(
+            str(row.tenant_id),
+            row.name,
+            f"@{row.bot_username}" if row.bot_username else "—",
+            str(row.telegram_bot_id or "—"),
+            row.plan,
+            row.role,
+            "[green]active[/]" if row.is_active else "[red]disabled[/]",
+        )
+    console.print(table if rows else "no tenants yet: `atelier tenants add --token ...`")
+
+
+def _set_active(tenant_id: int, active: bool) -> None:
+    async def _apply() -> None:
+        async with unit_of_work() as session:
+            await service.set_tenant_active(session, tenant_id, active=active)
+
+    _run(_apply())
+    console.print(f"tenant {tenant_id} {'enabled' if active else 'disabled'}")
+
+
+@tenants_app.command("disable")
+def disable(tenant_id: int) -> None:
+    """Stop serving a tenant's bot (its data stays)."""
+    _set_active(tenant_id, False)
+
+
+@tenants_app.command("enable")
+def enable(tenant_id: int) -> None:
+    """Serve a disabled tenant's bot again."""
+    _set_active(tenant_id, True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tenants_app, name="tenants")

@@ -1,0 +1,19 @@
+"""Console output shared by the commands: one clear line for expected errors."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, *, hint: str | None = None, code: int = 1) -> NoReturn:
+    text = f"[bold red]error:[/] {message}"
+    if hint:
+        text += f" — {hint}"
+    err_console.print(text, highlight=False)
+    raise typer.Exit(code)
