@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib
 
+import pydantic
 import typer
+
+from cli.output import fail
 
 COMMAND_MODULES = ("db", "tenants", "api", "worker", "emulator", "dev")
 
@@ -31,4 +34,11 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"ATELIER_{'_'.join(map(str, err['loc'])).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        fail(f"invalid settings: {problems}", hint="fix the environment or .env (see .env.example)")

@@ -1,0 +1,66 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` builds an app whose resources (engine, session factory, Redis) are
+made in the lifespan and closed with it, so importing or building the app does no I/O and
+tests can build as many apps as they like. ``serve_app`` is the factory uvicorn calls in each
+worker process of ``atelier api``; it also sets up logging there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from core.db import create_engine, create_session_factory
+from core.logging import configure_logging
+from core.redis import close_redis, create_redis
+from core.settings import Environment, Settings, get_settings
+from miniapp_api import health, metrics
+from miniapp_api.api import api_router
+from miniapp_api.errors import install_error_handlers
+from miniapp_api.metrics import HttpMetrics
+from miniapp_api.middleware import RequestContextMiddleware
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the shared resources for the life of the app; nothing connects until used."""
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    redis = create_redis(settings)
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.redis = redis
+    try:
+        yield
+    finally:
+        await close_redis(redis)
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Atelier Mini App API",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None if settings.environment is Environment.PRODUCTION else "/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.metrics = HttpMetrics()
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(api_router)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """uvicorn's factory (``miniapp_api.app:serve_app``): logging first, then the app."""
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)
