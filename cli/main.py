@@ -7,11 +7,12 @@ failures print one clear line (``cli.output.fail``) instead of a traceback.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pydantic
 import typer
 
-from cli.output import fail
+from cli.output import print_error
 
 COMMAND_MODULES = ("db", "tenants", "api", "worker", "emulator", "dev")
 
@@ -41,4 +42,7 @@ def main() -> None:
             f"ATELIER_{'_'.join(map(str, err['loc'])).upper() or 'SETTINGS'}: {err['msg']}"
             for err in exc.errors()
         )
-        fail(f"invalid settings: {problems}", hint="fix the environment or .env (see .env.example)")
+        print_error(
+            f"invalid settings: {problems}", hint="fix the environment or .env (see .env.example)"
+        )
+        sys.exit(1)

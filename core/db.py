@@ -20,8 +20,8 @@ from sqlalchemy import (
     MetaData,
     Select,
     event,
-    func,
     select,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -76,8 +76,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+# CURRENT_TIMESTAMP, not now(): the same DDL must work on PostgreSQL and SQLite.
+SERVER_NOW = text("CURRENT_TIMESTAMP")
+
+
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(server_default=SERVER_NOW, default=utcnow)
 
 
 class TenantOwned:

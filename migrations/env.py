@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from logging.config import fileConfig
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from core import models  # noqa: F401 - registers every table on Base.metadata
-from core.db import Base, create_engine
+from core.db import Base, UTCDateTime, create_engine
 from core.settings import get_settings
 
 config = context.config
@@ -23,6 +26,14 @@ def _database_url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Render our TypeDecorators as the plain types they store, so revisions import nothing
+    of ours and stay valid when the Python types move."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     is_sqlite = (url or _database_url()).startswith("sqlite")
     context.configure(
@@ -31,6 +42,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         target_metadata=target_metadata,
         render_as_batch=is_sqlite,
         compare_type=True,
+        render_item=_render_item,
         literal_binds=connection is None,
         dialect_opts={"paramstyle": "named"} if connection is None else {},
     )

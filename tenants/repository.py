@@ -32,4 +32,4 @@ async def list_tenants_with_bots(
     if not include_disabled:
         statement = statement.where(Tenant.is_active.is_(True))
     result = await session.execute(statement)
-    return [(tenant, bot) for tenant, bot in result.tuples()]
+    return [(tenant, bot) for tenant, bot in result.all()]

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as redis_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core import migrate
 from core.db import Base, create_engine, create_session_factory
 from core.settings import Environment, Settings, get_settings
 
@@ -76,9 +77,9 @@ def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     from core import models  # noqa: F401 - registers every table on Base.metadata
 
+    # The schema comes from the migrations, so every test also exercises them.
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
     engine = create_engine(settings)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
     yield engine
     await engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -13,9 +13,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from cli.output import console, fail
 from cli.runtime import unit_of_work
 from core.errors import AtelierError
-from core.models import TenantRole
-from tenants import service
 from tenants.plans import DEFAULT_PLAN, PLANS, UnknownPlanError
+
+if TYPE_CHECKING:
+    from tenants.service import TenantSummary
 
 T = TypeVar("T")
 
@@ -29,13 +30,11 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         fail(exc.message)
     except UnknownPlanError as exc:
         fail(str(exc))
-    except (OperationalError, OSError) as exc:
-        fail(
-            f"cannot reach the database: {str(exc).splitlines()[0]}",
-            hint="check ATELIER_DATABASE_URL",
-        )
-    except ProgrammingError:
-        fail("the database schema is missing or old", hint="run `atelier db upgrade`")
+    except (OperationalError, ProgrammingError, OSError) as exc:
+        first_line = str(exc).splitlines()[0]
+        if "no such table" in first_line or "does not exist" in first_line:
+            fail("the database schema is missing or old", hint="run `atelier db upgrade`")
+        fail(f"cannot reach the database: {first_line}", hint="check ATELIER_DATABASE_URL")
 
 
 @tenants_app.command("add")
@@ -46,6 +45,8 @@ def add(
     platform: bool = typer.Option(False, help="Register the platform's own manager bot."),
 ) -> None:
     """Connect a bot: validate the token with Telegram, store it encrypted."""
+    from core.models import TenantRole
+    from tenants import service  # aiogram is slow to import: only when the command runs
 
     async def _add() -> tuple[int, str, int]:
         async with unit_of_work() as session:
@@ -65,8 +66,9 @@ def add(
 @tenants_app.command("list")
 def list_() -> None:
     """Show every tenant with its bot and plan."""
+    from tenants import service
 
-    async def _list() -> list[service.TenantSummary]:
+    async def _list() -> list[TenantSummary]:
         async with unit_of_work() as session:
             return list(await service.list_tenants(session))
 
@@ -86,6 +88,7 @@ def list_() -> None:
 
 
 def _set_active(tenant_id: int, active: bool) -> None:
+    from tenants import service
     async def _apply() -> None:
         async with unit_of_work() as session:
             await service.set_tenant_active(session, tenant_id, active=active)

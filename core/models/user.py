@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, BigIntId, TenantOwned, TimestampMixin, utcnow
+from core.db import SERVER_NOW, Base, BigIntId, TenantOwned, TimestampMixin, utcnow
 
 
 class User(TenantOwned, TimestampMixin, Base):
@@ -26,5 +26,5 @@ class User(TenantOwned, TimestampMixin, Base):
     )
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_at: Mapped[datetime] = mapped_column(
-        server_default=func.now(), default=utcnow
+        server_default=SERVER_NOW, default=utcnow
     )

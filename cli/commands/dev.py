@@ -1,0 +1,157 @@
+"""``atelier dev``: the whole platform in one process with embedded defaults.
+
+SQLite, the in-process Redis stand-in (``memory://``, same redis-py and arq code path), local
+disk storage, the Telegram Bot API emulator with its chat page, the API and the worker, plus a
+demo tenant whose bot answers in the emulator. State lives in ``var/dev/`` and survives restarts
+(the demo bot keeps its token, so its tenant row stays valid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import Awaitable
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from cli.output import console, fail
+from core import migrate
+from core.db import create_engine, create_session_factory, session_scope
+from core.logging import configure_logging
+from core.settings import get_settings
+
+DEMO_BOT_USERNAME = "atelier_demo_bot"
+DEMO_BOT_NAME = "Atelier Demo"
+DEMO_BOT_ID = 7000000001
+
+
+def _persistent_secret(path: Path, make: str) -> str:
+    if not path.exists():
+        path.write_text(make)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_environment(data_dir: Path, host: str, port: int, emulator_port: int) -> None:
+    """Embedded defaults; any ``ATELIER_*`` variable already set wins."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "ATELIER_ENVIRONMENT": "dev",
+        "ATELIER_DATABASE_URL": f"sqlite+aiosqlite:///{(data_dir / 'atelier.db').resolve()}",
+        "ATELIER_REDIS_URL": "memory://",
+        "ATELIER_STORAGE_URL": f"file://{(data_dir / 'storage').resolve()}",
+        "ATELIER_PUBLIC_BASE_URL": f"http://{host}:{port}",
+        "ATELIER_TELEGRAM_API_BASE": f"http://{host}:{emulator_port}",
+        "ATELIER_SECRET_KEY": _persistent_secret(
+            data_dir / "secret_key", secrets.token_urlsafe(48)
+        ),
+        "ATELIER_LOG_JSON": "false",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    get_settings.cache_clear()
+
+
+async def ensure_demo_tenant(emulator_url: str, token: str) -> str:
+    """Create the demo bot in the emulator and connect it as a tenant (once)."""
+    from devtools.telegram.client import EmulatorClient
+    from tenants import repository, service
+
+    async with EmulatorClient(emulator_url) as client:
+        await client.create_bot(DEMO_BOT_USERNAME, DEMO_BOT_NAME, token=token)
+    engine = create_engine()
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            if await repository.get_bot_by_telegram_id(session, DEMO_BOT_ID) is None:
+                await service.register_tenant(session, token, plan="premium", name=DEMO_BOT_NAME)
+    finally:
+        await engine.dispose()
+    return DEMO_BOT_USERNAME
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that leaves signal handling to ``atelier dev`` (several servers, one loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+async def _start(server: _Server) -> asyncio.Task[None]:
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped during start-up")
+        await asyncio.sleep(0.02)
+    return task
+
+
+async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
+    from devtools.telegram.app import create_app as create_emulator_app
+    from jobs.worker import run_worker
+    from miniapp_api.app import create_app
+
+    settings = get_settings()
+    emulator = _Server(
+        uvicorn.Config(create_emulator_app(), host=host, port=emulator_port, log_level="warning")
+    )
+    api = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
+    tasks: list[asyncio.Task[None] | asyncio.Future[object]] = [
+        await _start(emulator),
+        await _start(api),
+    ]
+    worker: Awaitable[object] = run_worker(settings, handle_signals=False)
+    tasks.append(asyncio.ensure_future(worker))
+    username = await ensure_demo_tenant(settings.telegram_api_base, token)
+
+    console.print(
+        "\n[bold green]Atelier is running[/] (embedded mode: SQLite, in-process Redis, local disk)\n"
+        f"  chat with the demo bot  http://{host}:{emulator_port}/   (bot @{username})\n"
+        f"  API                     http://{host}:{port}/   (docs at /docs, health at /readyz)\n"
+        f"  Bot API emulator        {settings.telegram_api_base}\n"
+        "  press Ctrl-C to stop\n",
+        highlight=False,
+    )
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        api.should_exit = emulator.should_exit = True
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def dev(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port of the API (and the Mini App)."),
+    emulator_port: int = typer.Option(8081, help="Port of the Telegram emulator."),
+    data_dir: Path = typer.Option(Path("var/dev"), help="Where the database and files live."),
+) -> None:
+    """Run API, worker, Telegram emulator and a demo tenant in one process."""
+    configure_environment(data_dir, host, port, emulator_port)
+    settings = get_settings()
+    configure_logging(settings)
+    token = _persistent_secret(
+        data_dir / "demo_bot_token", f"{DEMO_BOT_ID}:{secrets.token_urlsafe(27)[:35]}"
+    )
+    try:
+        migrate.upgrade(settings.database_url)
+    except Exception as exc:  # noqa: BLE001 - any failure here is one line for the user
+        fail(f"cannot prepare the database: {str(exc).splitlines()[0]}")
+    try:
+        asyncio.run(run_dev(host, port, emulator_port, token))
+    except KeyboardInterrupt:
+        console.print("stopped")
+    except OSError as exc:
+        fail(str(exc), hint="is another `atelier dev` running? choose other ports with --port")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dev")(dev)
