@@ -97,9 +97,9 @@ class TenantOwned:
 ModelT = TypeVar("ModelT", bound=TenantOwned)
 
 
-def tenant_select(model: type[ModelT], tenant_id: int) -> Select[tuple[ModelT]]:
+def tenant_select(model: type[ModelT], tenant_id: int) -> Select[ModelT]:
     """The one place that starts a query on a tenant-owned table: the tenant filter comes first."""
-    return select(model).where(model.tenant_id == tenant_id)  # type: ignore[arg-type]
+    return select(model).where(model.tenant_id == tenant_id)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -124,7 +124,9 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: on asyncpg it costs three round trips per checkout (a third of the
+        # ledger's throughput); recycling bounds the age of a connection instead.
+        pool_recycle=1800,
     )
 
 

@@ -18,13 +18,14 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
-def upgrade(database_url: str | None = None, revision: str = "head") -> None:
-    """Bring the schema to ``revision``. Blocking: call it outside a running event loop
-    (or in a thread)."""
+def upgrade(database_url: str | None = None, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (default: every head, so branches made in parallel
+    apply before their merge revision exists). Blocking: call it outside a running event
+    loop (or in a thread)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-def current_head() -> str | None:
+def heads() -> set[str]:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())

@@ -13,7 +13,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     url = get_settings().database_url
     try:
