@@ -38,19 +38,23 @@ def make_session(api_base: str) -> AiohttpSession:
     return AiohttpSession(api=TelegramAPIServer.from_base(api_base))
 
 
-async def fetch_bot_identity(token: str, *, api_base: str, timeout: float = 10.0) -> BotIdentity:
+async def fetch_bot_identity(
+    token: str, *, api_base: str, request_timeout: int = 10
+) -> BotIdentity:
     """Ask Telegram who owns ``token`` (``getMe``); a revoked or wrong token is refused."""
     claimed_id = parse_token(token)
     session = make_session(api_base)
     bot = Bot(token.strip(), session=session)
     try:
-        me = await bot.get_me(request_timeout=int(timeout))
+        me = await bot.get_me(request_timeout=request_timeout)
     except TelegramUnauthorizedError:
         raise InvalidBotTokenError(
             "Telegram rejected this token (revoked or mistyped); ask BotFather for the current one"
         ) from None
     except TelegramNetworkError as exc:
-        raise TelegramUnreachableError(f"cannot reach the Telegram Bot API: {exc.message}") from None
+        raise TelegramUnreachableError(
+            f"cannot reach the Telegram Bot API: {exc.message}"
+        ) from None
     except TelegramAPIError as exc:
         raise TelegramUnreachableError(f"Telegram answered an error: {exc.message}") from None
     finally:

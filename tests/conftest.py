@@ -19,9 +19,11 @@ from core import migrate
 from core.db import Base, create_engine, create_session_factory
 from core.settings import Environment, Settings, get_settings
 
-PG_ADMIN_DSN = os.environ.get("ATELIER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "ATELIER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_BASE = os.environ.get("ATELIER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-TEST_SECRET_KEY = "test-secret-key-for-the-atelier-test-suite-only"  # noqa: S105
+TEST_SECRET_KEY = "test-secret-key-for-the-atelier-test-suite-only"
 
 
 def _worker_index() -> int:
@@ -59,7 +61,9 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     values = {
         "ATELIER_ENVIRONMENT": Environment.TEST.value,
         "ATELIER_DATABASE_URL": database_url,

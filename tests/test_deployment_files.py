@@ -40,5 +40,14 @@ def test_compose_and_env_example_only_use_known_settings() -> None:
 
 def test_dockerfile_copies_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("core", "tenants", "bot", "miniapp_api", "jobs", "devtools", "cli", "migrations"):
+    for package in (
+        "core",
+        "tenants",
+        "bot",
+        "miniapp_api",
+        "jobs",
+        "devtools",
+        "cli",
+        "migrations",
+    ):
         assert f"COPY {package} ./{package}" in dockerfile

@@ -110,7 +110,8 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     username = await ensure_demo_tenant(settings.telegram_api_base, token)
 
     console.print(
-        "\n[bold green]Atelier is running[/] (embedded mode: SQLite, in-process Redis, local disk)\n"
+        "\n[bold green]Atelier is running[/] "
+        "(embedded mode: SQLite, in-process Redis, local disk)\n"
         f"  chat with the demo bot  http://{host}:{emulator_port}/   (bot @{username})\n"
         f"  API                     http://{host}:{port}/   (docs at /docs, health at /readyz)\n"
         f"  Bot API emulator        {settings.telegram_api_base}\n"
@@ -143,7 +144,7 @@ def dev(
     )
     try:
         migrate.upgrade(settings.database_url)
-    except Exception as exc:  # noqa: BLE001 - any failure here is one line for the user
+    except Exception as exc:  # any failure here is one line for the user
         fail(f"cannot prepare the database: {str(exc).splitlines()[0]}")
     try:
         asyncio.run(run_dev(host, port, emulator_port, token))

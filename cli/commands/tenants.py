@@ -89,6 +89,7 @@ def list_() -> None:
 
 def _set_active(tenant_id: int, active: bool) -> None:
     from tenants import service
+
     async def _apply() -> None:
         async with unit_of_work() as session:
             await service.set_tenant_active(session, tenant_id, active=active)

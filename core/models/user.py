@@ -25,6 +25,4 @@ class User(TenantOwned, TimestampMixin, Base):
         BigIntId, ForeignKey("users.id", ondelete="SET NULL")
     )
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_seen_at: Mapped[datetime] = mapped_column(
-        server_default=SERVER_NOW, default=utcnow
-    )
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=SERVER_NOW, default=utcnow)

@@ -41,7 +41,9 @@ async def test_upgrade_add_and_list_tenants(sqlite_env: dict[str, str]) -> None:
     async with running_emulator() as (base_url, client):
         bot = await client.create_bot(username="cli_demo_bot", first_name="CLI Demo")
         env = {**sqlite_env, "ATELIER_TELEGRAM_API_BASE": base_url}
-        code, output = await run_cli("tenants", "add", "--token", bot.token, "--plan", "premium", env=env)
+        code, output = await run_cli(
+            "tenants", "add", "--token", bot.token, "--plan", "premium", env=env
+        )
         assert code == 0, output
         assert "@cli_demo_bot" in output
         assert bot.token not in output

@@ -20,5 +20,9 @@ def test_other_key_or_tampering_is_refused() -> None:
 
 
 def test_fingerprint_is_keyed_and_stable() -> None:
-    assert crypto.fingerprint("v", secret_key="a" * 40) == crypto.fingerprint("v", secret_key="a" * 40)
-    assert crypto.fingerprint("v", secret_key="a" * 40) != crypto.fingerprint("v", secret_key="b" * 40)
+    assert crypto.fingerprint("v", secret_key="a" * 40) == crypto.fingerprint(
+        "v", secret_key="a" * 40
+    )
+    assert crypto.fingerprint("v", secret_key="a" * 40) != crypto.fingerprint(
+        "v", secret_key="b" * 40
+    )

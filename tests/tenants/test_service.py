@@ -52,7 +52,9 @@ async def test_register_stores_the_bot_with_its_token_encrypted(
 
 
 @pytest.mark.parametrize("token", ["", "hello", "123:short", "abc:" + "A" * 35, "12345678 AAA"])
-async def test_malformed_token_is_refused_before_any_call(session: AsyncSession, token: str) -> None:
+async def test_malformed_token_is_refused_before_any_call(
+    session: AsyncSession, token: str
+) -> None:
     with pytest.raises(InvalidBotTokenError, match="does not look like a bot token"):
         await service.register_tenant(session, token, api_base="http://127.0.0.1:1")
     assert await _count(session, Tenant) == 0
