@@ -3,7 +3,9 @@
     .venv/bin/python -m bench.ledger [--database-url URL] [--writers 64] [--seconds 5]
 
 Without ``--database-url`` it creates a throwaway database on 127.0.0.1 PostgreSQL and drops it
-afterwards. Every debit is its own committed transaction (``synchronous_commit`` stays on).
+afterwards. Every debit is its own idempotent movement with its own entry, durable before its
+caller gets the answer (``synchronous_commit`` stays on); the ``commit_now`` rows share COMMITs
+between concurrent debits (group commit), the others commit each debit alone.
 Prints figures only; it never fails on time. See bench/README.md for how to read them.
 """
 
@@ -31,11 +33,14 @@ from sqlalchemy.ext.asyncio import (
 from core import ledger
 from core.db import Base, create_engine, create_session_factory, session_scope
 from core.errors import InsufficientFundsError
+from core.ledger.batching import Stats
+from core.ledger.service import group_commit
 from core.models import LedgerAccount, LedgerEntry, Tenant, User
 from core.settings import Settings
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 FUNDING = 10**12  # enough that no timed debit is refused
+HISTORY = 20_000  # entries already in the ledger before the timed runs (see _seed_history)
 
 console = Console()
 Factory = async_sessionmaker[AsyncSession]
@@ -47,6 +52,7 @@ class Figure:
     debits: int
     seconds: float
     refused: int = 0
+    batching: str = ""  # for group-commit rows: transactions and their sizes
 
     @property
     def rate(self) -> float:
@@ -115,6 +121,36 @@ async def _setup_accounts(factory: Factory, count: int) -> tuple[int, list[int]]
             await ledger.credit(s, tenant.id, account.id, FUNDING, idempotency_key=f"fund:{i}")
             ids.append(account.id)
         return tenant.id, ids
+
+
+async def _seed_history(engine: AsyncEngine, factory: Factory) -> None:
+    """Give the ledger a past, then ANALYZE, as autovacuum keeps a live database analysed.
+
+    On a brand-new table the planner has no statistics and may plan the idempotency-key guard
+    as a scan of the tenant's entries instead of a probe of the unique key (the prepared, cached
+    plan then stays so for the whole run): every debit would cost more than the one before, and
+    the figures would measure a table nobody runs in production. The history belongs to another
+    tenant, in one account whose balance is the sum of its entries, so the final check holds.
+    """
+    async with session_scope(factory) as s:
+        tenant = Tenant(name="bench history")
+        s.add(tenant)
+        await s.flush()
+        account = await ledger.get_or_create_account(s, tenant.id)
+        conn = await s.connection()
+        await conn.exec_driver_sql(
+            "INSERT INTO ledger_entries (tenant_id, account_id, kind, amount, reserved_delta,"
+            " balance_after, reserved_after, idempotency_key, meta, created_at)"
+            " SELECT $1, $2, 'credit', 1, 0, g, 0, 'history:' || g, '{}', now()"
+            " FROM generate_series(1, $3::int) AS g",
+            (tenant.id, account.id, HISTORY),
+        )
+        await conn.exec_driver_sql(
+            "UPDATE ledger_accounts SET balance = $1 WHERE id = $2", (HISTORY, account.id)
+        )
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.exec_driver_sql("ANALYZE ledger_accounts, ledger_entries")
 
 
 def _service_debit(
@@ -219,6 +255,16 @@ async def _asyncpg_insert_only(dsn: str, writers: int, seconds: float) -> Figure
         await pool.close()
 
 
+def _copy(stats: Stats) -> Stats:
+    return Stats(stats.batches, stats.items, stats.largest, stats.retries, stats.failed)
+
+
+def _batching(before: Stats, after: Stats) -> str:
+    batches = after.batches - before.batches
+    items = after.items - before.items
+    return f"{batches:,} tx, {items / batches:.1f} debits/tx"
+
+
 async def _final_check(factory: Factory) -> bool:
     async with factory() as s:
         totals = await ledger.ledger_totals(s)
@@ -265,15 +311,16 @@ async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
     )
     console.print("  " + await _server_facts(engine))
     tenant_id, accounts = await _setup_accounts(factory, writers)
+    await _seed_history(engine, factory)
     hot = accounts[:1]
 
     runs: list[tuple[str, Callable[[int, int], Awaitable[bool]]]] = [
         (
-            "commit_now(ledger.debit), ONE account",
+            "commit_now(ledger.debit), ONE account [group commit]",
             _commit_now_debit(engine, tenant_id, hot, "now-hot"),
         ),
         (
-            f"commit_now(ledger.debit), {len(accounts)} accounts",
+            f"commit_now(ledger.debit), {len(accounts)} accounts [group commit]",
             _commit_now_debit(engine, tenant_id, accounts, "now-spread"),
         ),
         (
@@ -289,10 +336,18 @@ async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
             _naive_orm_debit(factory, tenant_id, hot[0]),
         ),
     ]
-    figures = [await _timed(name, writers, seconds, one) for name, one in runs]
+    figures = []
+    stats = group_commit.stats(engine)
+    for name, one in runs:
+        before = _copy(stats)
+        figure = await _timed(name, writers, seconds, one)
+        if stats.batches > before.batches:
+            figure.batching = _batching(before, stats)
+            console.print(f"    group commit: {figure.batching}")
+        figures.append(figure)
     await engine.dispose()  # hand its connections back before the bare asyncpg pool opens its own
     figures.append(await _asyncpg_insert_only(url.replace("+asyncpg", ""), writers, seconds))
-    best_hot = max(figures[0].rate, figures[2].rate)
+    one_account, many_accounts = figures[0], figures[1]
     naive, ceiling = figures[4], figures[5]
     console.print()
     table = Table(title=f"durable debits per second, {writers} concurrent writers")
@@ -300,16 +355,21 @@ async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
     table.add_column("debits/s", justify="right")
     table.add_column("× naive", justify="right")
     table.add_column("% of ceiling", justify="right")
+    table.add_column("group commit", justify="right")
     for f in figures:
         table.add_row(
             f.name,
             f"{f.rate:,.0f}",
             f"{f.rate / naive.rate:.1f}" if naive.rate else "-",
             f"{100 * f.rate / ceiling.rate:.0f} %" if ceiling.rate else "-",
+            f.batching or "no",
         )
     console.print(table)
-    verdict = "met" if best_hot >= 2000 else "NOT met"
-    console.print(f"target ≥ 2,000 debits/s on ONE account: {verdict} (best {best_hot:,.0f}/s)")
+    for label, f in (("ONE account", one_account), (f"{writers} accounts", many_accounts)):
+        ratio = f"{f.rate / naive.rate:.1f}× naive" if naive.rate else "naive: -"
+        console.print(f"group commit, {label}: {f.rate:,.0f} debits/s ({ratio})")
+    verdict = "met" if one_account.rate >= 2000 else "NOT met"
+    console.print(f"target ≥ 2,000 debits/s on ONE account: {verdict}")
     console.print(f"[dim]load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs[/]")
     await _final_check(create_session_factory(engine))
     await engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any, cast
 
@@ -198,40 +199,60 @@ def _sqlite_statements() -> tuple[Update, Insert]:
     return _conditional_update(), ins
 
 
+class Txn(StrEnum):
+    """Whose transaction a movement's statement runs in."""
+
+    SESSION = "session"
+    """The caller's SQLAlchemy transaction: the statement must leave it usable on a taken key."""
+    OWN = "own"
+    """None: the connection is in autocommit and the statement is its own transaction."""
+    BATCH = "batch"
+    """A group commit's: the connection is in autocommit, inside a ``BEGIN`` that the batch sent
+    itself (see :mod:`core.ledger.batching`). Like ``SESSION`` it must stay usable; unlike it,
+    SQLAlchemy runs no transaction of its own here, so the driver can be used directly."""
+
+
 @cache
-def _asyncpg_autocommit_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """The strict statement compiled once per engine for asyncpg, with its parameter order."""
-    compiled = _pg_move_statement(strict=True).compile(dialect=dialect)
+def _asyncpg_sql(dialect: Dialect, *, strict: bool) -> tuple[str, tuple[str, ...]]:
+    """The movement statement compiled once per engine for asyncpg, with its parameter order."""
+    compiled = _pg_move_statement(strict=strict).compile(dialect=dialect)
     assert compiled.positiontup is not None
     return str(compiled), tuple(compiled.positiontup)
 
 
-async def apply_movement(conn: AsyncConnection, movement: Movement, *, autocommit: bool) -> Applied:
+async def apply_movement(conn: AsyncConnection, movement: Movement, txn: Txn) -> Applied:
     """Update the account row and insert the entry, in one round trip on PostgreSQL.
 
-    With ``autocommit`` (PostgreSQL only) the statement is its own transaction: the server
-    commits it before answering, and a unique violation undoes it whole. On asyncpg that
-    statement goes straight to the driver (compiled once, prepared and cached by asyncpg):
-    on a hot account the client's CPU per movement is the limit, and this halves it.
+    ``Txn.OWN`` (PostgreSQL only) uses the strict statement: the server commits it before
+    answering, and a unique violation undoes it whole. ``Txn.SESSION`` and ``Txn.BATCH`` use the
+    tolerant one (``ON CONFLICT DO NOTHING``): a taken key leaves the entry out and the caller
+    undoes the row change. Outside a SQLAlchemy-managed transaction (``OWN``, ``BATCH``) the
+    statement goes straight to asyncpg (compiled once, prepared and cached by asyncpg): on a hot
+    account the client's CPU per movement is the limit, and this halves it. (Inside one, the
+    driver may not have sent SQLAlchemy's lazy ``BEGIN`` yet, so it must go through SQLAlchemy.)
     """
     params = movement.params()
-    if conn.dialect.name == "postgresql" and autocommit and conn.dialect.driver == "asyncpg":
-        sql, order = _asyncpg_autocommit_sql(conn.dialect)
+    strict = txn is Txn.OWN
+    driver_level = txn is not Txn.SESSION and conn.dialect.driver == "asyncpg"
+    if conn.dialect.name == "postgresql" and driver_level:
+        sql, order = _asyncpg_sql(conn.dialect, strict=strict)
         params["m_meta"] = json.dumps(params["m_meta"])
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None
         try:
             record = await driver.fetchrow(sql, *(params[name] for name in order))
         except asyncpg.UniqueViolationError:
+            if not strict:
+                raise
             return Applied(moved=False)  # key or settlement taken meanwhile; nothing moved
         if record is None:
             return Applied(moved=False)
         return Applied(True, record["entry_id"], record["balance"], record["reserved"])
     if conn.dialect.name == "postgresql":
         try:
-            row = (await conn.execute(_pg_move_statement(strict=autocommit), params)).first()
+            row = (await conn.execute(_pg_move_statement(strict=strict), params)).first()
         except IntegrityError as error:
-            if not autocommit or getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            if not strict or getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
                 raise
             return Applied(moved=False)
         if row is None:

@@ -17,21 +17,26 @@ Rules:
 
 A refused movement (short funds, a conflict, a replay) leaves the caller's transaction usable;
 a database error (say a CHECK violation after hand-edited data) aborts it like any SQL error.
-For a movement with nothing else to commit, :func:`commit_now` is the fast path.
+For a movement with nothing else to commit, :func:`commit_now` is the fast path (group commit).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from core.errors import ConflictError, InsufficientFundsError, NotFoundError, ValidationError
+from core.errors import (
+    AtelierError,
+    ConflictError,
+    InsufficientFundsError,
+    NotFoundError,
+    ValidationError,
+)
 from core.ledger import repository as repo
+from core.ledger.batching import GroupCommit
 from core.models.ledger import AccountKind, EntryKind
 
 P = ParamSpec("P")
@@ -305,65 +310,56 @@ async def commit_now(
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """Run one ledger call as its own durable transaction, in as few round trips as possible::
+    """Run one ledger movement as its own durable unit, sharing the COMMIT with its neighbours::
 
         result = await ledger.commit_now(engine, ledger.debit, tenant_id, account_id, 5,
                                          idempotency_key=key)
 
     For a movement with nothing else to commit alongside it — above all on a hot account. On
-    PostgreSQL the connection is in autocommit, so the movement's single statement *is* the
-    transaction: the server fsyncs the commit before it answers, and the account row stays
-    locked only for the statement and its WAL flush, never across a client round trip (no
-    ``BEGIN``, no separate ``COMMIT``). Movements of this process on one account also queue in
-    the process (a few at a time reach the row) instead of piling up on the row lock. On SQLite
-    it is an ordinary transaction, committed at the end.
+    PostgreSQL the movement joins this process's group commit on its account
+    (:mod:`core.ledger.batching`): movements that arrive while the account's previous batch is
+    in flight are applied together in one transaction, in arrival order, each with its own entry,
+    idempotency key and answer, under one ``COMMIT`` and one acquisition of the row lock. It
+    returns (or raises) only once that ``COMMIT`` has returned, so a result is durable. A lone
+    movement is one autocommitted statement (no ``BEGIN``, no ``COMMIT``, no waiting). Refusals
+    (``InsufficientFundsError``, ``ConflictError``, ...) and a replay answer this caller only;
+    if the shared transaction fails, every movement in it fails with that error and none moved.
+    Cancelling the caller while its batch is in flight does not stop the movement. On SQLite it
+    is an ordinary transaction, committed at the end.
 
-    Inside a larger unit of work (a job row plus its reservation), call the movement with the
-    caller's session instead, so both commit or neither does.
+    ``move`` is one of the movements (:func:`credit`, :func:`debit`, :func:`reserve`,
+    :func:`capture`, :func:`release`), called once. Inside a larger unit of work (a job row plus
+    its reservation), call the movement with the caller's session instead, so both commit or
+    neither does.
     """
     if engine.dialect.name != "postgresql":
         async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as session:
             result = await move(session, *args, **kwargs)
             await session.commit()
             return result
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(conn, expire_on_commit=False, autoflush=False) as session:
-            session.info[_AUTOCOMMIT] = True
-            return await move(session, *args, **kwargs)
+    async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as session:
+        session.info[_GROUP_COMMIT] = engine
+        result = await move(session, *args, **kwargs)
+        if session.in_transaction():  # anything the callable did besides its movement
+            await session.commit()
+        return result
 
 
-_AUTOCOMMIT = "core.ledger.autocommit"
-HOT_ACCOUNT_WIDTH = 2
-"""How many autocommit movements of one process may wait on one account row at once: two keep
-the row busy (the next statement is already at the server when a commit lands) without a convoy
-of waiters that all wake on every commit."""
+_GROUP_COMMIT = "core.ledger.group_commit"
 
 
-class _AccountSlots:
-    """Per-account semaphores of this process, dropped when nobody holds or waits on them."""
-
-    def __init__(self, width: int) -> None:
-        self._width = width
-        self._slots: dict[tuple[int, int], tuple[asyncio.Semaphore, int]] = {}
-
-    @asynccontextmanager
-    async def slot(self, account_id: int) -> AsyncIterator[None]:
-        key = (id(asyncio.get_running_loop()), account_id)
-        semaphore, users = self._slots.get(key) or (asyncio.Semaphore(self._width), 0)
-        self._slots[key] = (semaphore, users + 1)
-        try:
-            async with semaphore:
-                yield
-        finally:
-            semaphore, users = self._slots[key]
-            if users == 1:
-                del self._slots[key]
-            else:
-                self._slots[key] = (semaphore, users - 1)
+async def _settle_in_batch(
+    conn: AsyncConnection, movement: repo.Movement, *, alone: bool
+) -> LedgerResult:
+    return await _settle(conn, movement, repo.Txn.OWN if alone else repo.Txn.BATCH)
 
 
-_hot_accounts = _AccountSlots(HOT_ACCOUNT_WIDTH)
+group_commit: GroupCommit[tuple[int, int], repo.Movement, LedgerResult] = GroupCommit(
+    _settle_in_batch, refusals=(AtelierError,)
+)
+"""``commit_now``'s group commit (``group_commit.stats(engine)`` tells what it did). One lane per
+(tenant, account): accounts batch independently, so a transaction only ever locks one account
+row (no lock-order deadlocks between batches) and a slow account never delays another."""
 
 
 # -- reconciliation ----------------------------------------------------------------------------
@@ -446,12 +442,22 @@ async def _reservation(session: AsyncSession, tenant_id: int, reservation_id: in
 
 
 async def _apply(session: AsyncSession, movement: repo.Movement) -> LedgerResult:
-    conn = await session.connection()
-    if session.info.get(_AUTOCOMMIT):
-        async with _hot_accounts.slot(movement.account_id):
-            applied = await repo.apply_movement(conn, movement, autocommit=True)
-    else:
-        applied = await repo.apply_movement(conn, movement, autocommit=False)
+    engine = session.info.get(_GROUP_COMMIT)
+    if isinstance(engine, AsyncEngine):
+        # commit_now's own session. Whatever ran on it before (a reservation lookup) is over:
+        # end it and hand its connection back first, so that callers waiting for a batch never
+        # hold the connections the batch needs.
+        if session.in_transaction():
+            await session.commit()
+        lane = (movement.tenant_id, movement.account_id)
+        return await group_commit.submit(engine, lane, movement)
+    return await _settle(await session.connection(), movement, repo.Txn.SESSION)
+
+
+async def _settle(conn: AsyncConnection, movement: repo.Movement, txn: repo.Txn) -> LedgerResult:
+    """Apply the movement on ``conn`` and answer it: its result, the first result of a replay,
+    or the refusal. A refusal leaves the transaction as it found it."""
+    applied = await repo.apply_movement(conn, movement, txn)
     if applied.entry_id is not None:
         return LedgerResult(
             entry_id=applied.entry_id,

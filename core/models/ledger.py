@@ -58,6 +58,7 @@ class EntryKind(StrEnum):
 
 class LedgerAccount(TenantOwned, TimestampMixin, Base):
     __tablename__ = "ledger_accounts"
+    tenant_id_indexed = False  # UNIQUE (tenant_id, kind, owner_key) leads with it
     __table_args__ = (
         UniqueConstraint("tenant_id", "kind", "owner_key"),
         # Target of the entries' composite foreign key (an entry stays inside its tenant).
@@ -88,6 +89,7 @@ class LedgerEntry(TenantOwned, TimestampMixin, Base):
     """One movement on one account; rows are only ever inserted."""
 
     __tablename__ = "ledger_entries"
+    tenant_id_indexed = False  # UNIQUE (tenant_id, idempotency_key) leads with it
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key"),
         ForeignKeyConstraint(

@@ -12,6 +12,7 @@ from core.db import SERVER_NOW, Base, BigIntId, TenantOwned, TimestampMixin, utc
 
 class User(TenantOwned, TimestampMixin, Base):
     __tablename__ = "users"
+    tenant_id_indexed = False  # UNIQUE (tenant_id, telegram_id) leads with it
     __table_args__ = (UniqueConstraint("tenant_id", "telegram_id"),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
