@@ -21,6 +21,7 @@ savepoint rolls back and kept if it is released.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis
+from arq.constants import default_queue_name
 from arq.jobs import Job
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import event
@@ -163,6 +166,29 @@ def _drop_on_rollback(session: Session, previous_transaction: SessionTransaction
         logger.debug("dropped %d deferred job(s) on rollback", dropped)
 
 
+WAKE_KEY = "atelier:wake:{queue}"
+WAKE_BACKLOG = 64
+"""At most this many wake tokens wait in the list (more could not wake more idle workers)."""
+
+
+def wake_key(queue_name: str = default_queue_name) -> str:
+    return WAKE_KEY.format(queue=queue_name)
+
+
+async def wake(redis: Redis, queue_name: str = default_queue_name, count: int = 1) -> None:
+    """Tell idle workers of ``queue_name`` that ``count`` jobs wait (one round trip).
+
+    Workers (``jobs.wakeup.FastStartWorker``) block on this list instead of polling, so a job
+    starts within milliseconds of its enqueue; a token nobody takes stays for the next idle
+    worker, capped at :data:`WAKE_BACKLOG`.
+    """
+    key = wake_key(queue_name)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.lpush(key, *([b"1"] * max(1, min(count, WAKE_BACKLOG))))
+        pipe.ltrim(key, 0, WAKE_BACKLOG - 1)
+        await pipe.execute()
+
+
 async def flush_deferred_jobs(session: AsyncSession, redis: ArqRedis) -> list[Job]:
     """Send every job whose transaction committed to arq; call it right after ``commit()``.
 
@@ -176,6 +202,7 @@ async def flush_deferred_jobs(session: AsyncSession, redis: ArqRedis) -> list[Jo
         return []
     batch, jobs.ready = jobs.ready, []
     sent: list[Job] = []
+    queues: Counter[str] = Counter()
     redis_down = False
     for job in batch:
         if redis_down:
@@ -205,7 +232,18 @@ async def flush_deferred_jobs(session: AsyncSession, redis: ArqRedis) -> list[Jo
             logger.info("deferred job %s already enqueued (id %s)", job.function, job.job_id)
         else:
             sent.append(arq_job)
+            queues[job.queue_name or redis.default_queue_name] += 1
+    await _wake_workers(redis, queues)
     return sent
+
+
+async def _wake_workers(redis: ArqRedis, queues: Counter[str]) -> None:
+    for queue_name, count in queues.items():
+        try:
+            await wake(redis, queue_name, count)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            # The jobs are queued; workers still find them at their fallback poll.
+            logger.warning("could not wake workers of queue %s", queue_name)
 
 
 def _log_lost(job: DeferredJob) -> None:

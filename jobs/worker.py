@@ -33,15 +33,17 @@ from arq.worker import Function, Worker
 from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
+from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
+from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
 
 logger = logging.getLogger(__name__)
 
 WorkerFunction = Function | Callable[..., Any]
 
-FUNCTIONS: list[WorkerFunction] = [reconcile_ledger]
-"""Every task the worker runs; later issues append theirs here."""
+FUNCTIONS: list[WorkerFunction] = [reconcile_ledger, *GENERATION_FUNCTIONS]
+"""Every task the worker runs; each area adds its own list here."""
 
 RECONCILE_MINUTE = 17  # hourly, off the top of the hour when other cron jobs crowd in
 CRON_JOBS: list[CronJob] = [
@@ -51,6 +53,7 @@ CRON_JOBS: list[CronJob] = [
         name="cron:reconcile_ledger",
         minute=RECONCILE_MINUTE,
     ),
+    *GENERATION_CRON_JOBS,  # re-enqueue jobs whose worker died
 ]
 
 JOB_TIMEOUT_S = 300
@@ -127,7 +130,7 @@ def worker_settings(
 
 def create_worker(settings: Settings | None = None, **kwargs: Any) -> Worker:
     """A worker for ``settings``; ``kwargs`` as for :func:`worker_settings`."""
-    return Worker(**worker_settings(settings, **kwargs))
+    return FastStartWorker(**worker_settings(settings, **kwargs))
 
 
 async def run_worker(settings: Settings | None = None, **kwargs: Any) -> Worker:

@@ -30,7 +30,10 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
     assert config["redis_settings"].database == int(settings.redis_url.rsplit("/", 1)[1])
     assert "redis_pool" not in config
     assert config["functions"] == FUNCTIONS
-    assert [job.name for job in config["cron_jobs"]] == ["cron:reconcile_ledger"]
+    assert [job.name for job in config["cron_jobs"]] == [
+        "cron:reconcile_ledger",
+        "cron:recover_stale_jobs",
+    ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}
 
