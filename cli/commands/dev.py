@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import Awaitable
+import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -97,16 +98,17 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     from miniapp_api.app import create_app
 
     settings = get_settings()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
     emulator = _Server(
         uvicorn.Config(create_emulator_app(), host=host, port=emulator_port, log_level="warning")
     )
     api = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
-    tasks: list[asyncio.Task[None] | asyncio.Future[object]] = [
-        await _start(emulator),
-        await _start(api),
-    ]
-    worker: Awaitable[object] = run_worker(settings, handle_signals=False)
-    tasks.append(asyncio.ensure_future(worker))
+    servers = [await _start(emulator), await _start(api)]
+    worker = asyncio.create_task(run_worker(settings, handle_signals=False))
     username = await ensure_demo_tenant(settings.telegram_api_base, token)
 
     console.print(
@@ -117,16 +119,20 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
         f"  Bot API emulator        {settings.telegram_api_base}\n"
         "  press Ctrl-C to stop\n",
         highlight=False,
+        soft_wrap=True,
     )
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    finally:
-        api.should_exit = emulator.should_exit = True
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    sys.stdout.flush()
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopping, worker, *servers], return_when=asyncio.FIRST_COMPLETED)
+    # Orderly shutdown: servers finish their requests and lifespans, the worker its loop.
+    api.should_exit = emulator.should_exit = True
+    worker.cancel()
+    stopping.cancel()
+    await asyncio.gather(worker, *servers, return_exceptions=True)
+    failed = [task for task in done if task is not stopping and not task.cancelled()]
+    for task in failed:
+        if (error := task.exception()) is not None:
+            raise error
 
 
 def dev(

@@ -1,0 +1,82 @@
+"""``atelier dev`` as a newcomer runs it: one process, no servers installed, a bot to talk to."""
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.cli.test_commands import ATELIER
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_ready(url: str, process: asyncio.subprocess.Process) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            if process.returncode is not None:
+                raise AssertionError("atelier dev exited during start-up")
+            try:
+                response = await client.get(url)
+                if response.status_code == 200:
+                    return response
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never became ready")
+
+
+async def test_dev_serves_api_emulator_and_a_demo_bot(tmp_path: Path) -> None:
+    api_port, emulator_port = _free_port(), _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ATELIER_")  # embedded defaults only, as on a fresh machine
+    }
+    process = await asyncio.create_subprocess_exec(
+        *ATELIER,
+        "dev",
+        "--port",
+        str(api_port),
+        "--emulator-port",
+        str(emulator_port),
+        "--data-dir",
+        str(tmp_path / "dev"),
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        ready = await _wait_ready(f"http://127.0.0.1:{api_port}/readyz", process)
+        assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{emulator_port}") as client:
+            page = await client.get("/")
+            assert page.status_code == 200 and "<html" in page.text.lower()
+            token = (tmp_path / "dev" / "demo_bot_token").read_text().strip()
+            for _ in range(100):  # the demo tenant is registered right after the servers start
+                me = (await client.get(f"/bot{token}/getMe")).json()
+                if me.get("ok"):
+                    break
+                await asyncio.sleep(0.1)
+            assert me["result"]["username"] == "atelier_demo_bot"
+        assert (tmp_path / "dev" / "atelier.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        except TimeoutError:
+            process.kill()
+            output, _ = await process.communicate()
+    text = output.decode()
+    assert "Atelier is running" in text, text
+    assert f"http://127.0.0.1:{emulator_port}/" in text
+    assert "Traceback" not in text, text
+    assert sys.executable  # the same interpreter ran it
