@@ -14,7 +14,7 @@ COPY jobs ./jobs
 COPY devtools ./devtools
 COPY cli ./cli
 COPY migrations ./migrations
-RUN pip install -e . && useradd --create-home atelier
+RUN pip install -e . && python -m bot.locales.compile && useradd --create-home atelier
 USER atelier
 EXPOSE 8000
 CMD ["atelier", "api", "--host", "0.0.0.0", "--port", "8000"]

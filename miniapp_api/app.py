@@ -17,7 +17,7 @@ from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.redis import close_redis, create_redis
 from core.settings import Environment, Settings, get_settings
-from miniapp_api import health, metrics
+from miniapp_api import health, metrics, webhooks
 from miniapp_api.api import api_router
 from miniapp_api.errors import install_error_handlers
 from miniapp_api.metrics import HttpMetrics
@@ -33,9 +33,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.redis = redis
+    webhooks.start(app)
     try:
         yield
     finally:
+        await webhooks.stop(app)
         await close_redis(redis)
         await engine.dispose()
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api_router)
+    app.include_router(webhooks.router)
     return app
 
 

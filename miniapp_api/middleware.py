@@ -31,6 +31,8 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:+=/-]{1,128}$")
 
 # Probes and scrapes hit these every few seconds; log them only when they fail.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Telegram webhooks: one line per update would drown the log; failures still log at INFO+.
+QUIET_PREFIXES = ("/tg/",)
 
 access_logger = logging.getLogger("atelier.http")
 error_logger = logging.getLogger("atelier.http.error")
@@ -101,7 +103,7 @@ class RequestContextMiddleware:
                 self.metrics.in_progress.dec()
                 route = route_template(scope)
                 self.metrics.observe(method, route, status, elapsed)
-                quiet = path in QUIET_PATHS and status < 400
+                quiet = (path in QUIET_PATHS or path.startswith(QUIET_PREFIXES)) and status < 400
                 access_logger.log(
                     logging.DEBUG if quiet else logging.INFO,
                     "%s %s %d",

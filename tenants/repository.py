@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import tenant_select
 from core.models import Tenant, TenantBot
 
 
@@ -33,3 +34,8 @@ async def list_tenants_with_bots(
         statement = statement.where(Tenant.is_active.is_(True))
     result = await session.execute(statement)
     return [(tenant, bot) for tenant, bot in result.all()]
+
+
+async def list_bots_of_tenant(session: AsyncSession, tenant_id: int) -> Sequence[TenantBot]:
+    result = await session.execute(tenant_select(TenantBot, tenant_id).order_by(TenantBot.id))
+    return result.scalars().all()

@@ -21,6 +21,7 @@ from tenants import repository
 from tenants.errors import BotAlreadyConnectedError, TenantNotFoundError
 from tenants.plans import DEFAULT_PLAN, get_plan
 from tenants.telegram import fetch_bot_identity, parse_token
+from tenants.webhooks import mark_route_changed
 
 logger = logging.getLogger(__name__)
 
@@ -115,5 +116,8 @@ async def set_tenant_active(session: AsyncSession, tenant_id: int, *, active: bo
     tenant.is_active = active
     tenant.disabled_at = None if active else utcnow()
     await session.flush()
+    # Running API processes cache routing data: tell them once this commits.
+    for bot in await repository.list_bots_of_tenant(session, tenant_id):
+        mark_route_changed(session, bot.telegram_bot_id)
     logger.info("tenant %s", "enabled" if active else "disabled", extra={"tenant_id": tenant_id})
     return tenant

@@ -93,6 +93,7 @@ async def _start(server: _Server) -> asyncio.Task[None]:
 
 
 async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
+    from bot.runtime import start_dev_bots
     from devtools.telegram.app import create_app as create_emulator_app
     from jobs.worker import run_worker
     from miniapp_api.app import create_app
@@ -110,6 +111,9 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     servers = [await _start(emulator), await _start(api)]
     worker = asyncio.create_task(run_worker(settings, handle_signals=False))
     username = await ensure_demo_tenant(settings.telegram_api_base, token)
+    for telegram_bot_id, problem in await start_dev_bots(settings):
+        if problem is not None:
+            console.print(f"[yellow]bot {telegram_bot_id} not served:[/] {problem}")
 
     console.print(
         "\n[bold green]Atelier is running[/] "

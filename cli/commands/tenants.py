@@ -61,6 +61,7 @@ def add(
 
     tenant_id, username, bot_id = _run(_add())
     console.print(f"[green]tenant {tenant_id} connected[/]: @{username} (bot id {bot_id}, {plan})")
+    _report_resync(_run(_resync([bot_id])))
 
 
 @tenants_app.command("list")
@@ -88,11 +89,18 @@ def list_() -> None:
 
 
 def _set_active(tenant_id: int, active: bool) -> None:
+    from core.redis import close_redis, create_redis
     from tenants import service
+    from tenants.webhooks import publish_route_changes
 
     async def _apply() -> None:
         async with unit_of_work() as session:
             await service.set_tenant_active(session, tenant_id, active=active)
+        redis = create_redis()
+        try:  # running API processes drop their cached route at the next update
+            await publish_route_changes(session, redis)
+        finally:
+            await close_redis(redis)
 
     _run(_apply())
     console.print(f"tenant {tenant_id} {'enabled' if active else 'disabled'}")
@@ -108,6 +116,42 @@ def disable(tenant_id: int) -> None:
 def enable(tenant_id: int) -> None:
     """Serve a disabled tenant's bot again."""
     _set_active(tenant_id, True)
+
+
+@tenants_app.command("resync")
+def resync(
+    bot_id: list[int] = typer.Option(
+        [], "--bot-id", help="Only these bots (Telegram ids); default: every active tenant."
+    ),
+) -> None:
+    """Re-set webhooks (fresh secrets), commands and menu buttons with Telegram."""
+    results = _run(_resync(bot_id or None))
+    _report_resync(results)
+    if not results:
+        console.print("no bots to resync")
+    if any(error for _, error in results):
+        raise typer.Exit(1)
+
+
+async def _resync(bot_ids: list[int] | None) -> list[tuple[int, str | None]]:
+    from bot.runtime import resync_webhooks
+    from core.settings import get_settings
+
+    return await resync_webhooks(get_settings(), bot_ids)
+
+
+def _report_resync(results: list[tuple[int, str | None]]) -> None:
+    for telegram_bot_id, error in results:
+        if error is None:
+            console.print(f"[green]bot {telegram_bot_id}[/]: webhook set")
+        else:
+            console.print(
+                f"[yellow]bot {telegram_bot_id}[/]: webhook not set ({error}); run "
+                f"`atelier tenants resync --bot-id {telegram_bot_id}` once "
+                "ATELIER_PUBLIC_BASE_URL is reachable by Telegram",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def register(app: typer.Typer) -> None:

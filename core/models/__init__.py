@@ -1,5 +1,6 @@
 """Every SQLAlchemy model, imported here so ``Base.metadata`` (and alembic) sees them all."""
 
+from core.models.bot import Referral, TenantText
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
 from core.models.drive import File, Folder
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
@@ -15,10 +16,12 @@ __all__ = [
     "LedgerAccount",
     "LedgerEntry",
     "PricingModel",
+    "Referral",
     "RunStatus",
     "Tenant",
     "TenantBot",
     "TenantRole",
+    "TenantText",
     "TenantToolSettings",
     "Tool",
     "ToolCategory",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from devtools.telegram.client import EmulatorClient
 from tests.cli.test_commands import ATELIER
 
 
@@ -67,6 +68,18 @@ async def test_dev_serves_api_emulator_and_a_demo_bot(tmp_path: Path) -> None:
                     break
                 await asyncio.sleep(0.1)
             assert me["result"]["username"] == "atelier_demo_bot"
+        async with EmulatorClient(f"http://127.0.0.1:{emulator_port}") as emulator:
+            fan = await emulator.create_user("Newcomer", language_code="en")
+            await emulator.start(token, fan)
+            reply = None
+            for _ in range(100):
+                replies = await emulator.transcript(token, fan.id, from_bot_only=True)
+                if replies:
+                    reply = replies[0]
+                    break
+                await asyncio.sleep(0.1)
+            assert reply is not None, "the demo bot never answered /start"
+            assert reply.text and "Atelier Demo" in reply.text
         assert (tmp_path / "dev" / "atelier.db").exists()
     finally:
         process.send_signal(signal.SIGINT)

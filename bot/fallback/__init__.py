@@ -1,0 +1,1 @@
+"""The last router: unknown commands, stray text, stale buttons."""

@@ -1,0 +1,1 @@
+"""Membership changes: a fan blocking or unblocking the bot."""

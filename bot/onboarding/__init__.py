@@ -1,0 +1,1 @@
+"""The platform's manager bot: creators connect (``/newbot``) and manage (``/mybots``) bots."""

@@ -1,0 +1,142 @@
+"""One Redis round trip per update for everything the middlewares need to know up front.
+
+The webhook (and the polling loop) asks, in one pipeline of three commands: was this
+``update_id`` seen already (``SET NX EX``); the bot's routing version, the fan's cached
+snapshot and the chat's FSM state (one ``MGET``); the fan's throttling counter (``INCR``).
+Asking separately would cost five round trips per update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+
+from bot.users.service import snapshot_key
+from tenants.webhooks import route_version_key
+
+DEDUPE_TTL = 3600
+"""How long an ``update_id`` is remembered. Telegram re-sends an update it got no 2xx for,
+with growing delays, but we answer at once (slow work goes on in the background), so a
+duplicate comes within seconds or minutes; an hour bounds the memory (a key per update)."""
+
+#: Update types that count against a fan's rate limit (service updates like ``my_chat_member``
+#: or payments must never be dropped).
+THROTTLED_TYPES = frozenset({"message", "edited_message", "callback_query", "inline_query"})
+
+DEFAULT_THROTTLE_LIMIT = 20
+DEFAULT_THROTTLE_WINDOW = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """At most ``limit`` updates per ``window`` seconds per (bot, fan). The window starts at
+    the fan's first update (the counter's expiry is set then), so its edges never fall at a
+    fixed clock time."""
+
+    limit: int = DEFAULT_THROTTLE_LIMIT
+    window: int = DEFAULT_THROTTLE_WINDOW
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Throttle:
+        raw = config.get("throttle") or {}
+        try:
+            limit = int(raw.get("limit", DEFAULT_THROTTLE_LIMIT))
+            window = int(raw.get("window", DEFAULT_THROTTLE_WINDOW))
+        except (TypeError, ValueError, AttributeError):
+            return cls()
+        return cls(max(limit, 1), max(window, 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetch:
+    fresh: bool  # False: a duplicate update_id, drop it
+    route_version: bytes | None
+    user_snapshot: bytes | None
+    hits: int  # updates of this fan in the current throttling window (0: not counted)
+    fsm_key: str | None = None
+    fsm_state: bytes | None = None
+
+
+def dedupe_key(telegram_bot_id: int, update_id: int) -> str:
+    return f"bot:seen:{telegram_bot_id}:{update_id}"
+
+
+def throttle_key(telegram_bot_id: int, telegram_user_id: int) -> str:
+    return f"bot:rl:{telegram_bot_id}:{telegram_user_id}"
+
+
+async def prefetch(
+    redis: ArqRedis,
+    *,
+    telegram_bot_id: int,
+    tenant_id: int,
+    update_id: int | None,
+    sender_id: int | None,
+    update_type: str | None,
+    throttle: Throttle,
+    fsm_key: str | None = None,
+) -> Prefetch:
+    keys = [route_version_key(telegram_bot_id)]
+    if sender_id is not None:
+        keys.append(snapshot_key(tenant_id, sender_id))
+    if fsm_key is not None:
+        keys.append(fsm_key)
+    counted = sender_id is not None and update_type in THROTTLED_TYPES
+    rate_key = throttle_key(telegram_bot_id, sender_id) if counted else ""  # type: ignore[arg-type]
+
+    pipe = redis.pipeline(transaction=False)
+    if update_id is not None:
+        pipe.set(dedupe_key(telegram_bot_id, update_id), b"1", nx=True, ex=DEDUPE_TTL)
+    pipe.mget(keys)
+    if counted:
+        pipe.incr(rate_key)
+    results = await pipe.execute()
+
+    fresh = bool(results[0]) if update_id is not None else True
+    values = results[1 if update_id is not None else 0]
+    hits = int(results[-1]) if counted else 0
+    if counted and (hits == 1 or hits == throttle.limit + 1):
+        # The window starts with the first update; the second EXPIRE (NX) only repairs a
+        # counter whose first EXPIRE was lost, so no fan stays throttled for ever.
+        await redis.expire(rate_key, throttle.window, nx=hits != 1)
+    return Prefetch(
+        fresh=fresh,
+        route_version=values[0],
+        user_snapshot=values[1] if sender_id is not None else None,
+        hits=hits,
+        fsm_key=fsm_key,
+        fsm_state=values[-1] if fsm_key is not None else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What the webhook reads from the raw JSON before pydantic parses it."""
+
+    update_type: str | None
+    sender_id: int | None
+    chat_id: int | None  # only for private-chat-like updates whose FSM key is plain
+
+
+def describe(raw: dict[str, Any]) -> Envelope:
+    for key, payload in raw.items():
+        if key == "update_id" or not isinstance(payload, dict):
+            continue
+        sender = payload.get("from") or payload.get("user")
+        sender_id = sender.get("id") if isinstance(sender, dict) else None
+        if not isinstance(sender_id, int):
+            return Envelope(key, None, None)
+        message = payload.get("message") if key == "callback_query" else payload
+        chat_id = None
+        if (
+            isinstance(message, dict)
+            and "message_thread_id" not in message
+            and "business_connection_id" not in message
+        ):
+            chat = message.get("chat")
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                chat_id = chat["id"]
+        return Envelope(key, sender_id, chat_id)
+    return Envelope(None, None, None)

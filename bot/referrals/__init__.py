@@ -1,0 +1,1 @@
+"""Referrals: invite links (``/invite``), attribution on ``/start ref_<code>``, rewards."""

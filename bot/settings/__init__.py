@@ -1,0 +1,1 @@
+"""The fan's own settings: ``/language`` and ``/cancel``."""

@@ -1,0 +1,1 @@
+"""``/start`` (with deep-link payloads), ``/help`` and ``/app``."""

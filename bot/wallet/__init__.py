@@ -1,0 +1,1 @@
+"""The fan's credits as the chat shows them (``/balance``)."""

@@ -1,0 +1,64 @@
+"""Languages: the fan's choice persists (across restarts), Telegram's code is the fallback."""
+
+from __future__ import annotations
+
+import re
+
+from tests.bot.conftest import Platform, PlatformFactory
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+
+async def test_choice_persists_across_a_restart(start_platform: PlatformFactory) -> None:
+    async with start_platform() as platform:
+        bot, _ = await platform.add_tenant("Art Studio")
+        alice = await platform.user("Alice", language_code="en")
+        await platform.emulator.send_command(bot, alice, "language")
+        prompt = (await platform.replies(bot, alice, 1))[-1]
+        assert prompt.text == "Choose your language:"
+        assert [b["callback_data"] for b in prompt.buttons] == [
+            "lang:en",
+            "lang:tr",
+            "lang:ru",
+            "lang:ar",
+        ]
+        answer = await platform.emulator.press_button(bot, alice, prompt.message_id, "lang:tr")
+        assert answer.answered
+        changed = await platform.replies(bot, alice, 2)
+        assert changed[-1].text == "Tamam! Bundan sonra seninle Türkçe konuşacağım."
+        await platform.emulator.send_command(bot, alice, "help")
+        assert (await platform.replies(bot, alice, 3))[-1].text.startswith("Yapabileceklerim:")
+        secret = platform.secrets[bot.id]
+
+    async with start_platform() as platform:  # a new app, runtime and Dispatcher
+        platform.secrets[bot.id] = secret
+        await platform.runtime.routes.get(bot.id)
+        # the emulator still posts to the old app's URL (a new port): re-point the bot
+        from bot.runtime import resync_bots
+
+        assert await resync_bots(platform.runtime, [bot.id]) == [(bot.id, None)]
+        await platform.emulator.send_command(bot, alice, "balance")
+        assert (await platform.replies(bot, alice, 4))[-1].text == "Bakiyen: 0 kredi."
+        await platform.emulator.send_message(bot, alice, "merhaba")
+        stray = (await platform.replies(bot, alice, 5))[-1].text or ""
+        assert stray.startswith("Serbest metne henüz cevap veremiyorum.")
+
+
+async def test_telegram_language_code_then_tenant_default(platform: Platform) -> None:
+    bot, _ = await platform.add_tenant("Art Studio", default_language="tr")
+    boris = await platform.user("Boris", language_code="ru")
+    amira = await platform.user("Amira", language_code="ar")
+    pedro = await platform.user("Pedro", language_code="pt-br")
+
+    await platform.emulator.start(bot, boris)
+    await platform.emulator.start(bot, amira)
+    await platform.emulator.start(bot, pedro)
+    assert (await platform.replies(bot, boris, 1))[0].text.startswith("Привет, Boris!")
+    arabic = (await platform.replies(bot, amira, 1))[0]
+    assert arabic.text.startswith("مرحبًا Amira!")
+    assert ARABIC.search(arabic.buttons[0]["text"])  # the menu too
+    assert (await platform.replies(bot, pedro, 1))[0].text.startswith("Merhaba Pedro!")
+
+    await platform.emulator.send_command(bot, amira, "nonsense")
+    unknown = (await platform.replies(bot, amira, 2))[-1].text or ""
+    assert unknown == "لا أعرف الأمر /nonsense. أرسل /help لتعرف ما يمكنني فعله."
