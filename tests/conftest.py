@@ -57,7 +57,9 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     # Databases 1..15 for the test workers; 0 stays for people running `atelier` by hand.
-    return f"{REDIS_BASE}/{1 + _worker_index() % 15}"
+    # ATELIER_TEST_REDIS_DB moves the first one, so test runs side by side do not collide.
+    first = int(os.environ.get("ATELIER_TEST_REDIS_DB", "1"))
+    return f"{REDIS_BASE}/{1 + (first - 1 + _worker_index()) % 15}"
 
 
 @pytest.fixture(scope="session")
