@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import asyncpg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from sqlalchemy import select
+from rich.table import Table as RichTable
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -256,20 +258,40 @@ async def _asyncpg_insert_only(dsn: str, writers: int, seconds: float) -> Figure
 
 
 def _copy(stats: Stats) -> Stats:
-    return Stats(stats.batches, stats.items, stats.largest, stats.retries, stats.failed)
+    return copy.copy(stats)
 
 
 def _batching(before: Stats, after: Stats) -> str:
     batches = after.batches - before.batches
     items = after.items - before.items
-    return f"{batches:,} tx, {items / batches:.1f} debits/tx"
+    text = f"{batches:,} tx, {items / batches:.1f} debits/tx"
+    pipelined = after.pipelined - before.pipelined
+    if pipelined:
+        text += f", {pipelined:,} pipelined"
+    fallbacks = after.fallbacks - before.fallbacks
+    if fallbacks:
+        text += f", {fallbacks:,} fell back"
+    return text
+
+
+def _ledger_tables() -> list[Table]:
+    """The ledger's tables and those they point at: the bench needs no other part of the schema
+    (and some of it wants server extensions a throwaway database does not have)."""
+    seen: set[Table] = set()
+    stack = [cast(Table, LedgerAccount.__table__), cast(Table, LedgerEntry.__table__)]
+    while stack:
+        table = stack.pop()
+        if table not in seen:
+            seen.add(table)
+            stack.extend(fk.column.table for fk in table.foreign_keys)
+    return [t for t in Base.metadata.sorted_tables if t in seen]
 
 
 async def _final_check(factory: Factory) -> bool:
     async with factory() as s:
         totals = await ledger.ledger_totals(s)
         mismatches = await ledger.find_balance_mismatches(s)
-    table = Table(title="final balance check", show_header=False)
+    table = RichTable(title="final balance check", show_header=False)
     table.add_row("accounts / entries", f"{totals.accounts:,} / {totals.entries:,}")
     table.add_row("sum of balances", f"{totals.balance:,}")
     table.add_row("sum of entry amounts", f"{totals.entry_balance:,}")
@@ -286,14 +308,14 @@ async def _final_check(factory: Factory) -> bool:
 
 async def _server_facts(engine: AsyncEngine) -> str:
     async with engine.connect() as conn:
-        rows = (
+        rows: list[Any] = list(
             await conn.exec_driver_sql(
                 "SELECT name, setting FROM pg_settings WHERE name IN "
                 "('synchronous_commit', 'fsync', 'wal_sync_method', 'commit_delay')"
             )
-        ).all()
+        )
         version = (await conn.exec_driver_sql("SHOW server_version")).scalar()
-    return f"PostgreSQL {version}, " + ", ".join(f"{n}={v}" for n, v in rows)
+    return f"PostgreSQL {version}, " + ", ".join(f"{name}={setting}" for name, setting in rows)
 
 
 async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
@@ -305,7 +327,7 @@ async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
     )
     factory = create_session_factory(engine)
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(Base.metadata.create_all, tables=_ledger_tables())
     console.print(
         f"[bold]ledger bench[/]: {writers} writers, {seconds:g} s per run, CPUs={os.cpu_count()}"
     )
@@ -350,7 +372,7 @@ async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
     one_account, many_accounts = figures[0], figures[1]
     naive, ceiling = figures[4], figures[5]
     console.print()
-    table = Table(title=f"durable debits per second, {writers} concurrent writers")
+    table = RichTable(title=f"durable debits per second, {writers} concurrent writers")
     table.add_column("run")
     table.add_column("debits/s", justify="right")
     table.add_column("× naive", justify="right")

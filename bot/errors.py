@@ -21,8 +21,8 @@ from aiogram.types import Chat, ErrorEvent, User
 
 from bot.i18n import DEFAULT_LANGUAGE, Texts, pick_language
 from bot.routing import BotRoute
-from bot.users.service import mark_blocked
 from core.errors import AtelierError
+from tenants.users import mark_blocked
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime

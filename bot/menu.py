@@ -20,10 +20,17 @@ from tenants.texts import N_
 # (command, description msgid) in the order Telegram shows them.
 FAN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
+    ("image", N_("Draw a picture")),
+    ("video", N_("Make a short video")),
+    ("audio", N_("Make a sound effect")),
+    ("tts", N_("Read a text aloud")),
+    ("jobs", N_("Your recent generations")),
+    ("buy", N_("Buy credits")),
     ("app", N_("Open the app")),
     ("balance", N_("Your credits")),
     ("invite", N_("Invite friends and earn credits")),
     ("language", N_("Change the language")),
+    ("reset", N_("Forget our conversation")),
     ("help", N_("What I can do")),
     ("cancel", N_("Cancel the current action")),
 )
@@ -31,6 +38,8 @@ MANAGER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
     ("newbot", N_("Connect a new bot")),
     ("mybots", N_("Your connected bots")),
+    ("plan", N_("Buy or renew your plan")),
+    ("topup", N_("Top up the platform balance")),
     ("language", N_("Change the language")),
     ("help", N_("What I can do")),
     ("cancel", N_("Cancel the current action")),

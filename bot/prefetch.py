@@ -13,7 +13,7 @@ from typing import Any
 
 from arq.connections import ArqRedis
 
-from bot.users.service import snapshot_key
+from tenants.users import snapshot_key
 from tenants.webhooks import route_version_key
 
 DEDUPE_TTL = 3600
@@ -24,6 +24,10 @@ duplicate comes within seconds or minutes; an hour bounds the memory (a key per 
 #: Update types that count against a fan's rate limit (service updates like ``my_chat_member``
 #: or payments must never be dropped).
 THROTTLED_TYPES = frozenset({"message", "edited_message", "callback_query", "inline_query"})
+#: A message that reports a payment or a refund is described as this type, so it is never
+#: counted or throttled.
+PAYMENT_UPDATE = "payment_message"
+_PAYMENT_FIELDS = frozenset({"successful_payment", "refunded_payment"})
 
 DEFAULT_THROTTLE_LIMIT = 20
 DEFAULT_THROTTLE_WINDOW = 10
@@ -138,5 +142,7 @@ def describe(raw: dict[str, Any]) -> Envelope:
             chat = message.get("chat")
             if isinstance(chat, dict) and isinstance(chat.get("id"), int):
                 chat_id = chat["id"]
+        if key == "message" and _PAYMENT_FIELDS.intersection(payload):
+            key = PAYMENT_UPDATE  # money never waits behind (or is dropped by) a rate limit
         return Envelope(key, sender_id, chat_id)
     return Envelope(None, None, None)

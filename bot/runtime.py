@@ -31,13 +31,13 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerPreCheckoutQuery, TelegramMethod
 from aiogram.types import Update
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import on_error
-from bot.i18n import SUPPORTED_LANGUAGES, Texts, create_i18n
+from bot.i18n import SUPPORTED_LANGUAGES, Texts, create_i18n, pick_language
 from bot.menu import app_url, commands_for
 from bot.middlewares import setup_middlewares
 from bot.prefetch import Prefetch, describe, prefetch
@@ -67,15 +67,29 @@ def feature_routers() -> list[Router]:
     """Every feature's router, in matching order. Order matters for speed too: aiogram tries
     routers one by one, so the manager bot's router (one cheap filter for everyone else) comes
     first and the catch-all fallback last."""
+    from bot.assistant import handlers as assistant  # issue 6: free text, after all commands
     from bot.fallback import handlers as fallback
+    from bot.generation import handlers as generation  # issue 6
     from bot.members import handlers as members
     from bot.onboarding import handlers as onboarding
+    from bot.payments import handlers as payments
     from bot.referrals import handlers as referrals
     from bot.settings import handlers as settings
     from bot.start import handlers as start
     from bot.wallet import handlers as wallet
 
-    modules = (onboarding, start, settings, wallet, referrals, members, fallback)
+    modules = (
+        onboarding,
+        payments,
+        start,
+        settings,
+        wallet,
+        referrals,
+        members,
+        generation,
+        assistant,
+        fallback,
+    )
     return [module.create_router() for module in modules]
 
 
@@ -175,6 +189,8 @@ class BotRuntime:
             return OK  # a re-delivery of an update we already took
         fresh_route = await self.routes.refresh_if_changed(route, prefetched.route_version)
         if fresh_route is None or not fresh_route.active:
+            if fresh_route is not None and envelope.update_type == "pre_checkout_query":
+                return self.refuse_checkout(fresh_route, raw["pre_checkout_query"])
             return OK  # disabled: 200, so Telegram does not retry
         bot = self.bots.get(fresh_route)
         update = Update.model_validate(raw, context={"bot": bot})
@@ -191,6 +207,18 @@ class BotRuntime:
             self._spawn(self.dp.silent_call_request(bot=bot, result=result))
             return OK
         return WebhookReply(200, reply)
+
+    def refuse_checkout(self, route: BotRoute, query: dict[str, Any]) -> WebhookReply:
+        """A disabled tenant takes no money: the fan sees why at once instead of a payment
+        that times out (answered in the webhook response, well inside Telegram's 10 s)."""
+        sender = query.get("from") or {}
+        language = pick_language(None, sender.get("language_code"), route.tenant.default_language)
+        method = AnswerPreCheckoutQuery(
+            pre_checkout_query_id=str(query.get("id", "")),
+            ok=False,
+            error_message=Texts(self.i18n, language)("payments.refused.unavailable"),
+        )
+        return WebhookReply(200, method_body(self.bots.get(route), method) or b"{}")
 
     async def prefetch(
         self,

@@ -19,3 +19,16 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+async def seed_reference_data() -> str:
+    """Load the reviewed reference data (the AI tool catalogue) into the database; idempotent,
+    and tools the platform edited by hand are kept. Returns a one-line summary."""
+    from jobs.catalog.service import sync_catalog
+
+    async with unit_of_work() as session:
+        report = await sync_catalog(session)
+    return (
+        f"tool catalogue: {len(report.created)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged) + len(report.kept_edited)} unchanged"
+    )

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     log_json: bool = True
     db_pool_size: int = Field(default=20, ge=1)
     db_echo: bool = False
+    # Mini App auth: how old Telegram's initData may be, how long our bearer tokens live, and
+    # the Ed25519 key (hex) that checks initData's ``signature`` (default: Telegram's own).
+    miniapp_init_data_max_age: int = Field(default=3600, ge=1)
+    miniapp_token_ttl: int = Field(default=3600, ge=60)
+    telegram_webapp_public_key: str | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

@@ -33,8 +33,11 @@ from arq.worker import Function, Worker
 from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
+from jobs.drive_tasks import DRIVE_CRON_JOBS, DRIVE_FUNCTIONS
 from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
+from jobs.notify import close_notifier
+from jobs.payments_tasks import PAYMENTS_CRON_JOBS, PAYMENTS_FUNCTIONS
 from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
 
@@ -42,7 +45,12 @@ logger = logging.getLogger(__name__)
 
 WorkerFunction = Function | Callable[..., Any]
 
-FUNCTIONS: list[WorkerFunction] = [reconcile_ledger, *GENERATION_FUNCTIONS]
+FUNCTIONS: list[WorkerFunction] = [
+    reconcile_ledger,
+    *GENERATION_FUNCTIONS,
+    *PAYMENTS_FUNCTIONS,
+    *DRIVE_FUNCTIONS,
+]
 """Every task the worker runs; each area adds its own list here."""
 
 RECONCILE_MINUTE = 17  # hourly, off the top of the hour when other cron jobs crowd in
@@ -54,6 +62,8 @@ CRON_JOBS: list[CronJob] = [
         minute=RECONCILE_MINUTE,
     ),
     *GENERATION_CRON_JOBS,  # re-enqueue jobs whose worker died
+    *DRIVE_CRON_JOBS,  # empty trash older than 30 days
+    *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
 ]
 
 JOB_TIMEOUT_S = 300
@@ -86,6 +96,7 @@ async def startup(ctx: JobContext) -> None:
 
 
 async def shutdown(ctx: JobContext) -> None:
+    await close_notifier(ctx)  # issue 6: the tenant bots' HTTP session
     engine = ctx.get("engine")
     if engine is not None:
         await engine.dispose()

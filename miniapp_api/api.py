@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from miniapp_api.auth import endpoints as auth
+from miniapp_api.catalog import endpoints as catalog
+from miniapp_api.drive import endpoints as drive
+from miniapp_api.jobs import endpoints as jobs
+from miniapp_api.wallet import endpoints as wallet
+
 API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
+api_router.include_router(auth.router, prefix="/auth", tags=["auth"])
+api_router.include_router(drive.router, prefix="/drive", tags=["drive"])
+api_router.include_router(drive.public_router, tags=["drive"])
+api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
+api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
+api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])

@@ -82,14 +82,24 @@ TEXTS: dict[str, TextSpec] = {
         _spec(
             "help",
             N_(
-                "Here is what I can do:\n\n"
+                "Here is what I can do:\n"
+                "\n"
                 "/start – main menu\n"
-                "/app – open the app\n"
+                "/image – draw a picture from your words\n"
+                "/video – make a short video\n"
+                "/audio – make a sound effect\n"
+                "/tts – read a text aloud\n"
+                "/jobs – your recent generations\n"
+                "/buy – buy credits with Telegram Stars\n"
                 "/balance – your credits\n"
+                "/app – open the app\n"
                 "/invite – invite friends and earn credits\n"
                 "/language – change the language\n"
+                "/reset – forget our conversation\n"
                 "/cancel – stop the current action\n"
-                "/help – this message"
+                "/help – this message\n"
+                "\n"
+                "Or just tell me what you want, in your own words."
             ),
         ),
         _spec("menu.open_app", N_("Open app")),
@@ -236,6 +246,327 @@ TEXTS: dict[str, TextSpec] = {
         ),
         _spec("manager.enabled", N_("@{{ bot_username }} is active again.")),
         _spec("manager.not_owner", N_("Only the owner of this bot can do that.")),
+        # -- payments in Stars (issue 5): fan packs, refunds, plans and top-ups, billing
+        _spec("payments.choose_pack", N_("Choose a credit pack. You pay with Telegram Stars.")),
+        _spec(
+            "payments.pack_button",
+            N_("{{ credits }} credits – {{ stars }} ⭐"),
+            "credits",
+            "stars",
+        ),
+        _spec(
+            "payments.pack_bonus_button",
+            N_("{{ credits }} + {{ bonus }} bonus credits – {{ stars }} ⭐"),
+            "credits",
+            "bonus",
+            "stars",
+        ),
+        _spec(
+            "payments.pack_gone",
+            N_("This pack is no longer available. Send /buy to see the current ones."),
+        ),
+        _spec("payments.invoice_title", N_("{{ credits }} credits"), "credits"),
+        _spec(
+            "payments.invoice_description",
+            N_("{{ credits }} credits to create with AI in {{ bot_name }}."),
+            "credits",
+        ),
+        _spec(
+            "payments.refused.unknown_order",
+            N_("This invoice is not valid. Please use /buy to get a new one."),
+        ),
+        _spec(
+            "payments.refused.not_yours",
+            N_("This invoice was made for someone else. Please use /buy to get your own."),
+        ),
+        _spec(
+            "payments.refused.already_paid",
+            N_("This invoice has already been paid. Use /buy for a new purchase."),
+        ),
+        _spec(
+            "payments.refused.amount_mismatch",
+            N_("The amount does not match this order. Please use /buy to get a new invoice."),
+        ),
+        _spec(
+            "payments.refused.unavailable",
+            N_("This bot is not taking payments right now. You were not charged."),
+        ),
+        _spec(
+            "payments.receipt",
+            N_(
+                "Thank you! {{ credits }} credits were added for {{ stars }} ⭐.\nYour balance: "
+                "{{ balance }} credits."
+            ),
+            "credits",
+            "stars",
+            "balance",
+        ),
+        _spec(
+            "payments.unmatched",
+            N_(
+                "We received your payment but could not match it to an order. The creator has "
+                "been told and will sort it out."
+            ),
+        ),
+        _spec("payments.owner_only", N_("Only the owner of this bot can do that.")),
+        _spec("payments.refund_usage", N_("Send /refund followed by the payment's charge id.")),
+        _spec("payments.refund_unknown", N_("I couldn't find a payment with that id in this bot.")),
+        _spec("payments.refund_already", N_("This payment has already been refunded.")),
+        _spec(
+            "payments.refund_refused",
+            N_(
+                "I can't refund this payment: the fan has already spent {{ spent }} of its {{ "
+                "credits }} credits, and Telegram only refunds whole payments."
+            ),
+            "spent",
+            "credits",
+        ),
+        _spec(
+            "payments.refund_done",
+            N_(
+                "Refunded {{ stars }} ⭐; {{ credits }} credits were taken back from the fan's "
+                "balance."
+            ),
+            "stars",
+            "credits",
+        ),
+        _spec("payments.report_none", N_("No payment check has run for this bot yet.")),
+        _spec(
+            "payments.report",
+            N_(
+                "Last payment check: {{ transactions }} Telegram transactions, {{ repaired }} "
+                "missed payments credited, {{ mismatches }} mismatches."
+            ),
+            "transactions",
+            "repaired",
+            "mismatches",
+        ),
+        _spec(
+            "error.tenant_unavailable",
+            N_(
+                "Generation is temporarily unavailable in this bot. Please try again later – "
+                "you were not charged."
+            ),
+        ),
+        _spec(
+            "billing.ran_dry",
+            N_(
+                "@{{ bot_username }} has run out of platform credits, so your fans can't "
+                "generate right now (they were not charged). Top up with /topup or renew your "
+                "plan with /plan."
+            ),
+        ),
+        _spec(
+            "plans.choose",
+            N_(
+                "@{{ bot_username }} is on the {{ plan }} plan; platform balance: {{ balance }} "
+                "credits.\nChoose a plan to buy or renew for 30 days:"
+            ),
+            "plan",
+            "balance",
+        ),
+        _spec(
+            "plans.choose_for",
+            N_("Currently on {{ plan }}. Choose a plan for the next 30 days:"),
+            "plan",
+        ),
+        _spec(
+            "plans.topup_choose",
+            N_(
+                "@{{ bot_username }} platform balance: {{ balance }} credits ({{ plan }} "
+                "plan).\nChoose a top-up:"
+            ),
+            "plan",
+            "balance",
+        ),
+        _spec("plans.topup_pick", N_("Choose a top-up:")),
+        _spec("plans.pick_bot", N_("Which bot is it for?")),
+        _spec("plans.plan_button", N_("{{ plan }} – {{ stars }} ⭐ / 30 days"), "plan", "stars"),
+        _spec(
+            "plans.topup_button",
+            N_("{{ credits }} platform credits – {{ stars }} ⭐"),
+            "credits",
+            "stars",
+        ),
+        _spec("plans.pay_button", N_("Pay {{ stars }} ⭐"), "stars"),
+        _spec("plans.invoice_title", N_("Atelier {{ plan }}"), "plan"),
+        _spec(
+            "plans.invoice_description",
+            N_(
+                "The {{ plan }} plan for your bot, renewed every 30 days. Cancel any time in "
+                "Telegram."
+            ),
+            "plan",
+        ),
+        _spec(
+            "plans.pay_prompt",
+            N_("{{ plan }} for 30 days: {{ stars }} ⭐, renewed automatically. Tap to pay:"),
+            "plan",
+            "stars",
+        ),
+        _spec("plans.topup_title", N_("{{ credits }} platform credits"), "credits"),
+        _spec(
+            "plans.topup_description",
+            N_(
+                "{{ credits }} credits on your Atelier platform balance, used by your fans' "
+                "generations."
+            ),
+            "credits",
+        ),
+        _spec(
+            "plans.activated",
+            N_(
+                "Thank you! The {{ plan }} plan is active for 30 more days.\nPlatform balance: "
+                "{{ balance }} credits."
+            ),
+            "plan",
+            "balance",
+        ),
+        _spec(
+            "plans.topped_up",
+            N_(
+                "Thank you! {{ credits }} platform credits were added.\nPlatform balance: {{ "
+                "balance }} credits."
+            ),
+            "credits",
+            "balance",
+        ),
+        _spec(
+            "plans.reminder",
+            N_(
+                "The {{ plan }} plan of @{{ bot_username }} ends on {{ date }}. Renew it with "
+                "/plan to keep its limits."
+            ),
+            "plan",
+            "date",
+        ),
+        _spec(
+            "plans.expired",
+            N_(
+                "The {{ plan }} plan of @{{ bot_username }} has ended, so the bot is back on "
+                "the Basic limits. Renew with /plan."
+            ),
+            "plan",
+        ),
+        # -- generation in chat and the assistant (issue 6)
+        _spec(
+            "gen.usage",
+            N_(
+                "Add a description after the command, for example: {{ command }} a cat in a space "
+                "suit"
+            ),
+            "command",
+        ),
+        _spec("gen.queued", N_("⏳ {{ tool }}: waiting to start…"), "tool"),
+        _spec(
+            "gen.progress",
+            N_("🎨 {{ tool }}: {{ progress }}% — {{ stage }}"),
+            "tool",
+            "progress",
+            "stage",
+        ),
+        _spec(
+            "gen.step_progress",
+            N_("🎬 Step {{ step }} of {{ steps }} — {{ tool }}: {{ progress }}% — {{ stage }}"),
+            "step",
+            "steps",
+            "tool",
+            "progress",
+            "stage",
+        ),
+        _spec(
+            "gen.step_done",
+            N_("✔️ Step {{ step }} of {{ steps }} is done, moving on…"),
+            "step",
+            "steps",
+        ),
+        _spec("gen.done", N_("✅ Done: {{ tool }}"), "tool"),
+        _spec(
+            "gen.failed",
+            N_(
+                "❌ {{ tool }} did not work: {{ error }}\nThe credits held for it were returned to "
+                "your balance."
+            ),
+            "tool",
+            "error",
+        ),
+        _spec(
+            "gen.cancelled",
+            N_("⏹ Cancelled. The credits held for it were returned to your balance."),
+        ),
+        _spec("gen.cancel_requested", N_("Stopping it… the held credits will be returned.")),
+        _spec("gen.cancel_finished", N_("This generation has already finished.")),
+        _spec(
+            "gen.cancel_usage",
+            N_(
+                "Send /cancel_job with the job number, for example /cancel_job 12. /jobs lists "
+                "your generations."
+            ),
+        ),
+        _spec("gen.cancel_button", N_("Cancel")),
+        _spec("gen.rerun_button", N_("Run again")),
+        _spec("gen.variations_button", N_("Variations")),
+        _spec("gen.open_drive_button", N_("Open in drive")),
+        _spec(
+            "gen.insufficient",
+            N_(
+                "This costs {{ price }} credits, but your balance is {{ balance }}. Top up with "
+                "/buy and try again."
+            ),
+            "price",
+            "balance",
+        ),
+        _spec("gen.buy_button", N_("Buy credits")),
+        _spec("gen.buy_hint", N_("Send /buy to top up your credits.")),
+        _spec(
+            "gen.plan_limit",
+            N_(
+                "You have reached the generation limit for now. Wait for a running one to finish, "
+                "or try again later."
+            ),
+        ),
+        _spec("gen.invalid", N_("I can't run this as it is:\n{{ problems }}"), "problems"),
+        _spec("gen.too_long", N_("is too long, please shorten it")),
+        _spec("gen.unknown_tool", N_("That tool is not available in this bot.")),
+        _spec(
+            "gen.jobs_empty", N_("You have no generations yet. Try /image a cat in a space suit.")
+        ),
+        _spec("gen.jobs_header", N_("Your recent generations:")),
+        _spec("gen.status_queued", N_("waiting")),
+        _spec("gen.status_running", N_("in progress")),
+        _spec("gen.status_succeeded", N_("done")),
+        _spec("gen.status_failed", N_("failed")),
+        _spec("gen.status_cancelled", N_("cancelled")),
+        _spec(
+            "assistant.plan",
+            N_(
+                "Here is my plan:\n{{ steps }}\n\nTotal: {{ total }} credits (your balance: {{ "
+                "balance }})."
+            ),
+            "steps",
+            "total",
+            "balance",
+        ),
+        _spec("assistant.from_step", N_("from step {{ step }}"), "step"),
+        _spec("assistant.seconds", N_("{{ seconds }} s"), "seconds"),
+        _spec("assistant.run_button", N_("Run")),
+        _spec("assistant.edit_button", N_("Edit")),
+        _spec("assistant.cancel_button", N_("Cancel")),
+        _spec("assistant.edit", N_("Tell me what to change and I will make a new plan.")),
+        _spec("assistant.plan_cancelled", N_("OK, I dropped that plan.")),
+        _spec(
+            "assistant.plan_expired",
+            N_("This plan has expired. Tell me again what you would like to make."),
+        ),
+        _spec("assistant.reset", N_("I have forgotten our conversation. Let's start fresh!")),
+        _spec(
+            "assistant.offline_reply",
+            N_(
+                "I can make pictures, video, sounds, music and speech for you. Try: “draw a dog "
+                "in space, turn it into a 5 second video and add space sounds”, or use /image, "
+                "/video, /audio and /tts."
+            ),
+        ),
     )
 }
 

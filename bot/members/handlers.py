@@ -1,6 +1,6 @@
 """A fan blocked (``kicked``) or unblocked the bot in their private chat: keep ``is_blocked``
 true to Telegram, so broadcasts skip them. Any later update from them reactivates them
-(:func:`bot.users.service.upsert_user`)."""
+(:func:`tenants.users.upsert_user`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import PrivateChat
 from bot.routing import TenantInfo
-from bot.users.service import forget_snapshot, set_blocked
+from tenants.users import forget_snapshot, set_blocked
 
 
 async def membership_changed(

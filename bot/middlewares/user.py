@@ -12,7 +12,7 @@ from arq.connections import ArqRedis
 
 from bot.middlewares.database import after_commit
 from bot.prefetch import Prefetch
-from bot.users.service import resolve_user, store_snapshot
+from tenants.users import resolve_user, store_snapshot
 
 
 class UserMiddleware(BaseMiddleware):

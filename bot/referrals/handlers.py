@@ -20,7 +20,7 @@ from bot.referrals.service import (
 )
 from bot.routing import BotRoute, TenantInfo
 from bot.start.payloads import PayloadContext, payload_handler
-from bot.users.service import BotUser, send_to_user
+from tenants.users import BotUser, send_to_user
 
 
 def invite_text(route: BotRoute, tenant: TenantInfo, user: BotUser, texts: Texts) -> str:

@@ -22,10 +22,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.routing import TenantInfo
-from bot.users.service import BotUser
 from core import ledger
 from core.db import tenant_select
 from core.models import Referral, User
+from tenants.users import BotUser
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters import CallbackIs
 from bot.i18n import SUPPORTED_LANGUAGES, Texts
 from bot.menu import language_keyboard
-from bot.users.service import BotUser, forget_snapshot, set_language
+from tenants.users import BotUser, forget_snapshot, set_language
 
 
 async def language_command(message: Message, texts: Texts) -> SendMessage:

@@ -17,7 +17,7 @@ from bot.i18n import Texts
 from bot.menu import app_button, main_menu
 from bot.routing import BotRoute
 from bot.start.payloads import PayloadContext, dispatch_payload
-from bot.users.service import BotUser
+from tenants.users import BotUser
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime

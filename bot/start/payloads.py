@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Texts
 from bot.routing import BotRoute
-from bot.users.service import BotUser
+from tenants.users import BotUser
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime

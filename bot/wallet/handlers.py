@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import CallbackIs
 from bot.i18n import Texts
-from bot.users.service import BotUser
 from core import ledger
+from tenants.users import BotUser
 
 
 async def balance_text(session: AsyncSession, user: BotUser, texts: Texts) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from cli.output import console, fail
+from cli.runtime import seed_reference_data
 from core import migrate
 from core.settings import get_settings
 
@@ -26,6 +29,8 @@ def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) ->
     except SQLAlchemyError as exc:
         fail(f"migration failed: {str(exc).splitlines()[0]}")
     console.print(f"[green]database at revision {revision}[/] ({_redacted(url)})")
+    if revision == "heads":
+        console.print(asyncio.run(seed_reference_data()))
 
 
 def _redacted(url: str) -> str:

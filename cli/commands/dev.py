@@ -20,6 +20,7 @@ import typer
 import uvicorn
 
 from cli.output import console, fail
+from cli.runtime import seed_reference_data
 from core import migrate
 from core.db import create_engine, create_session_factory, session_scope
 from core.logging import configure_logging
@@ -28,6 +29,7 @@ from core.settings import get_settings
 DEMO_BOT_USERNAME = "atelier_demo_bot"
 DEMO_BOT_NAME = "Atelier Demo"
 DEMO_BOT_ID = 7000000001
+DEMO_PLATFORM_CREDITS = 100_000
 
 
 def _persistent_secret(path: Path, make: str) -> str:
@@ -60,15 +62,26 @@ def configure_environment(data_dir: Path, host: str, port: int, emulator_port: i
 async def ensure_demo_tenant(emulator_url: str, token: str) -> str:
     """Create the demo bot in the emulator and connect it as a tenant (once)."""
     from devtools.telegram.client import EmulatorClient
-    from tenants import repository, service
+    from tenants import billing, repository, service
 
     async with EmulatorClient(emulator_url) as client:
         await client.create_bot(DEMO_BOT_USERNAME, DEMO_BOT_NAME, token=token)
     engine = create_engine()
     try:
         async with session_scope(create_session_factory(engine)) as session:
-            if await repository.get_bot_by_telegram_id(session, DEMO_BOT_ID) is None:
-                await service.register_tenant(session, token, plan="premium", name=DEMO_BOT_NAME)
+            bot = await repository.get_bot_by_telegram_id(session, DEMO_BOT_ID)
+            if bot is None:
+                bot = await service.register_tenant(
+                    session, token, plan="premium", name=DEMO_BOT_NAME
+                )
+            # The platform meters every generation: give the demo creator a balance to spend.
+            await billing.grant(
+                session,
+                bot.tenant_id,
+                DEMO_PLATFORM_CREDITS,
+                key="dev:demo-allowance",
+                reason="atelier dev demo allowance",
+            )
     finally:
         await engine.dispose()
     return DEMO_BOT_USERNAME
@@ -154,6 +167,7 @@ def dev(
     )
     try:
         migrate.upgrade(settings.database_url)
+        asyncio.run(seed_reference_data())
     except Exception as exc:  # any failure here is one line for the user
         fail(f"cannot prepare the database: {str(exc).splitlines()[0]}")
     try:

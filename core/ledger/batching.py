@@ -12,6 +12,10 @@ in the process instead:
 - a batch runs on ONE connection, in ONE transaction, items applied one after another in arrival
   order, then ONE ``COMMIT``; only after ``COMMIT`` has returned is any caller's outcome set, so
   an answer always means "durable" (``synchronous_commit`` is the server's business, not ours);
+- with a *batch applier* (``apply_batch``) the whole batch is applied by one call — for the
+  ledger, one pipelined round trip for all its statements — and the one-item applier is the
+  fallback: if the batch applier raises, its transaction is rolled back and the batch is applied
+  again item by item, as without one (which sorts out whose item it was);
 - a batch of one runs with no ``BEGIN``/``COMMIT`` at all: the item's statement is its own
   transaction, so an idle lane adds no round trip and no delay;
 - while a batch is in flight, new arrivals wait for the next one — the batch grows with the load
@@ -40,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 from weakref import WeakKeyDictionary
@@ -56,6 +60,21 @@ R_co = TypeVar("R_co", covariant=True)
 
 MAX_BATCH = 256
 """Items per transaction at most: bounds how long one batch holds its row lock."""
+
+
+class BatchApplier(Protocol[T_contra, R_co]):
+    """Apply all of a batch's items on ``conn``, in order, and return one outcome per item.
+
+    Called inside the batch's ``BEGIN`` (autocommit at the driver level), for two items or more.
+    An outcome is the item's result or the exception of one of the committer's ``refusals`` that
+    answers it; either way the item's effects, if any, belong to the transaction, which commits
+    with every outcome. Raising (anything) means the transaction may hold anything: it is rolled
+    back and the items are applied again one by one.
+    """
+
+    def __call__(
+        self, conn: AsyncConnection, items: Sequence[T_contra], /
+    ) -> Awaitable[Sequence[R_co | BaseException]]: ...
 
 
 class Applier(Protocol[T_contra, R_co]):
@@ -81,6 +100,8 @@ class Stats:
     largest: int = 0  # the most items one batch held
     retries: int = 0  # transactions rolled back to drop a failing item and go again
     failed: int = 0  # batches whose transaction failed as a whole
+    pipelined: int = 0  # batches the batch applier applied whole (and that committed)
+    fallbacks: int = 0  # batch applier failures: rolled back, then applied item by item
 
     @property
     def mean(self) -> float:
@@ -118,7 +139,8 @@ class _Failed:
 class GroupCommit(Generic[K, T, R]):
     """Group commit of items of type ``T`` into lanes keyed by ``K``; each caller gets its ``R``.
 
-    ``apply`` runs one item (see :class:`Applier`); ``refusals`` are the exception types that
+    ``apply`` runs one item (see :class:`Applier`); ``apply_batch``, if given, runs a batch of
+    several at once (see :class:`BatchApplier`); ``refusals`` are the exception types that
     answer a caller without touching the transaction.
     """
 
@@ -126,12 +148,14 @@ class GroupCommit(Generic[K, T, R]):
         self,
         apply: Applier[T, R],
         *,
+        apply_batch: BatchApplier[T, R] | None = None,
         refusals: tuple[type[BaseException], ...],
         max_batch: int = MAX_BATCH,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._apply = apply
+        self._apply_batch = apply_batch
         self._refusals = refusals
         self._max_batch = max_batch
         self._engines: WeakKeyDictionary[Engine, _EngineState[K, T, R]] = WeakKeyDictionary()
@@ -237,6 +261,10 @@ class GroupCommit(Generic[K, T, R]):
             if self._spoiled(outcome):
                 await _discard(conn)  # a statement failed oddly: don't pool this connection again
             return [outcome]
+        if self._apply_batch is not None:
+            whole = await self._attempt_batch(conn, self._apply_batch, batch, stats)
+            if whole is not None:
+                return whole
         final: dict[int, _Done[R] | _Failed] = {}
         live = list(range(len(batch)))
         while live:
@@ -266,6 +294,40 @@ class GroupCommit(Generic[K, T, R]):
             final[broken] = failure
             live.remove(broken)
         return [final[i] for i in range(len(batch))]
+
+    async def _attempt_batch(
+        self,
+        conn: AsyncConnection,
+        apply_batch: BatchApplier[T, R],
+        batch: list[_Pending[T, R]],
+        stats: Stats,
+    ) -> list[_Done[R] | _Failed] | None:
+        """The whole batch in one call of the batch applier, committed; None if that failed and
+        was rolled back (the caller then goes item by item)."""
+        await conn.exec_driver_sql("BEGIN")
+        try:
+            results = await apply_batch(conn, [pending.item for pending in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} outcomes for {len(batch)} items")
+            outcomes = [self._outcome(result) for result in results]
+        except Exception as error:
+            try:
+                await conn.exec_driver_sql("ROLLBACK")
+            except Exception as rollback_error:
+                # The connection is gone: the batch fails as a whole.
+                raise error from rollback_error
+            stats.fallbacks += 1
+            return None
+        await conn.exec_driver_sql("COMMIT")
+        stats.pipelined += 1
+        return outcomes
+
+    def _outcome(self, result: R | BaseException) -> _Done[R] | _Failed:
+        if not isinstance(result, BaseException):
+            return _Done(result)
+        if not isinstance(result, self._refusals):
+            raise RuntimeError("a batch applier answered an item with a non-refusal") from result
+        return _Failed(result)
 
     async def _attempt(self, conn: AsyncConnection, item: T, *, alone: bool) -> _Done[R] | _Failed:
         try:

@@ -5,11 +5,15 @@ The hot path is one statement on PostgreSQL: a conditional ``UPDATE`` of the acc
 possible and the caller's ``COMMIT`` follows right after. SQLite cannot put DML in a CTE, so
 there the same two steps run as two statements inside the caller's transaction (SQLite
 serialises writers anyway).
+
+A group commit's batch (:func:`apply_movements`) sends one such statement per movement in one
+pipelined round trip; each statement also reports what its caller needs if it was refused.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -19,6 +23,7 @@ import asyncpg
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     Insert,
     Select,
     String,
@@ -26,6 +31,7 @@ from sqlalchemy import (
     Text,
     Update,
     bindparam,
+    case,
     exists,
     func,
     literal,
@@ -109,11 +115,13 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _conditional_update() -> Update:
+def _conditional_update(*, settlement_guard: bool = False) -> Update:
     """Move the row only if the result keeps ``0 <= reserved <= balance`` and the key is unused.
 
     The key guard keeps a sequential replay from touching (and locking) the account at all; a
     replay racing the first call gets past it and is caught by the unique key on insert instead.
+    ``settlement_guard`` also leaves the row alone when the reservation the movement settles is
+    settled already (none is for credits, debits and reserves: ``= NULL`` matches nothing).
     """
     amount = bindparam("m_amount", type_=BigInteger)
     reserved_delta = bindparam("m_reserved_delta", type_=BigInteger)
@@ -121,6 +129,13 @@ def _conditional_update() -> Update:
         entries.c.tenant_id == bindparam("m_tenant_id", type_=BigInteger),
         entries.c.idempotency_key == bindparam("m_idempotency_key", type_=String),
     )
+    guards: list[ColumnElement[bool]] = [~key_used]
+    if settlement_guard:
+        settled = exists().where(
+            entries.c.tenant_id == bindparam("m_tenant_id", type_=BigInteger),
+            entries.c.settles_entry_id == bindparam("m_settles_entry_id", type_=BigInteger),
+        )
+        guards.append(~settled)
     return (
         update(accounts)
         .where(
@@ -128,7 +143,7 @@ def _conditional_update() -> Update:
             accounts.c.tenant_id == bindparam("m_tenant_id", type_=BigInteger),
             accounts.c.balance + amount >= accounts.c.reserved + reserved_delta,
             accounts.c.reserved + reserved_delta >= literal_column("0"),
-            ~key_used,
+            *guards,
         )
         .values(balance=accounts.c.balance + amount, reserved=accounts.c.reserved + reserved_delta)
         .returning(accounts.c.id, accounts.c.tenant_id, accounts.c.balance, accounts.c.reserved)
@@ -178,6 +193,75 @@ def _pg_move_statement(*, strict: bool) -> Select[Any]:
 
 
 @cache
+def _pg_batch_statement() -> Select[Any]:
+    """One movement of a batch: always exactly one row, which answers its caller alone.
+
+    Strict (no ``ON CONFLICT``), so the row moves if and only if the entry goes in — no
+    statement of a pipeline can leave a change behind that a later one builds on and that would
+    have to be undone. Refusals it can see coming are guards of the ``UPDATE`` (short funds, a
+    used key, a settled reservation); a unique violation it cannot (a key or settlement taken
+    by another transaction meanwhile) fails the statement, and with it the batch's transaction.
+
+    Besides the movement (``entry_id``, ``balance``, ``reserved``; NULL when refused) a refused
+    movement's row carries what the guards saw, from the statement's snapshot — which includes
+    the batch's earlier statements: the entry already holding the key (``prior``, a replay or a
+    conflict), the entry that settled the reservation (``settled_id``) and the account as it
+    stood (``account``: balance and reserved; NULL when it is not this tenant's). They are
+    looked up only for a refusal (a ``CASE`` evaluates the branch it takes, nothing else).
+    """
+    tenant = bindparam("m_tenant_id", type_=BigInteger)
+    upd = _conditional_update(settlement_guard=True).cte("upd")
+    ins = (
+        postgresql.insert(entries)
+        .from_select(
+            list(_ENTRY_COLUMNS),
+            select(*_entry_values(upd.c.balance, upd.c.reserved)).select_from(upd),
+        )
+        .returning(entries.c.id)
+        .cte("ins")
+    )
+    cur = accounts.alias("cur")
+    prior = entries.alias("prior")
+    settled = entries.alias("settled")
+    account = select(func.row(cur.c.balance, cur.c.reserved)).where(
+        cur.c.id == bindparam("m_account_id", type_=BigInteger), cur.c.tenant_id == tenant
+    )
+    first = select(func.row(*(prior.c[name] for name in _PRIOR_COLUMNS))).where(
+        prior.c.tenant_id == tenant,
+        prior.c.idempotency_key == bindparam("m_idempotency_key", type_=String),
+    )
+    settlement = select(settled.c.id).where(
+        settled.c.tenant_id == tenant,
+        settled.c.settles_entry_id == bindparam("m_settles_entry_id", type_=BigInteger),
+    )
+
+    def if_refused(lookup: Select[Any], name: str) -> Any:
+        return case((upd.c.id.is_(None), lookup.scalar_subquery())).label(name)
+
+    one = select(literal_column("1").label("one")).subquery("one")
+    return select(
+        ins.c.id.label("entry_id"),
+        upd.c.balance,
+        upd.c.reserved,
+        if_refused(account, "account"),
+        if_refused(first, "prior"),
+        if_refused(settlement, "settled_id"),
+    ).select_from(one.outerjoin(upd, true()).outerjoin(ins, true()))
+
+
+_PRIOR_COLUMNS = (
+    "id",
+    "account_id",
+    "kind",
+    "amount",
+    "reserved_delta",
+    "settles_entry_id",
+    "balance_after",
+    "reserved_after",
+)
+
+
+@cache
 def _sqlite_statements() -> tuple[Update, Insert]:
     ins = (
         sqlite.insert(entries)
@@ -215,9 +299,102 @@ class Txn(StrEnum):
 @cache
 def _asyncpg_sql(dialect: Dialect, *, strict: bool) -> tuple[str, tuple[str, ...]]:
     """The movement statement compiled once per engine for asyncpg, with its parameter order."""
-    compiled = _pg_move_statement(strict=strict).compile(dialect=dialect)
+    return _compiled(_pg_move_statement(strict=strict), dialect)
+
+
+@cache
+def _asyncpg_batch_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    return _compiled(_pg_batch_statement(), dialect)
+
+
+def _compiled(stmt: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    compiled = stmt.compile(dialect=dialect)
     assert compiled.positiontup is not None
     return str(compiled), tuple(compiled.positiontup)
+
+
+def _driver_params(movement: Movement, order: tuple[str, ...]) -> list[Any]:
+    params = movement.params()
+    params["m_meta"] = json.dumps(params["m_meta"])
+    return [params[name] for name in order]
+
+
+@dataclass(frozen=True, slots=True)
+class PriorEntry:
+    """The entry that already held a movement's idempotency key."""
+
+    id: int
+    account_id: int
+    kind: str
+    amount: int
+    reserved_delta: int
+    settles_entry_id: int | None
+    balance_after: int
+    reserved_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one movement of a batch did (:func:`apply_movements`).
+
+    ``entry_id`` set: it moved, to ``balance``/``reserved``. Otherwise nothing moved, and the
+    rest says why, as the movement's statement saw it: ``prior`` holds its key already;
+    ``settled_by`` settled its reservation already; ``account`` is the account's (balance,
+    reserved) then — funds were short — or None when the account is not the tenant's.
+    """
+
+    entry_id: int | None
+    balance: int = 0
+    reserved: int = 0
+    prior: PriorEntry | None = None
+    settled_by: int | None = None
+    account: tuple[int, int] | None = None
+
+
+async def apply_movements(conn: AsyncConnection, movements: Sequence[Movement]) -> list[Outcome]:
+    """Apply movements of ONE account in order, in the caller's transaction (PostgreSQL and
+    asyncpg only; the connection must be in autocommit at the driver level, inside a ``BEGIN``
+    of the caller's).
+
+    Two round trips whatever the count: the account row is locked first (so no statement of the
+    batch waits on it midway, and what each one reports of the account is exact), then the
+    movements go as one pipeline of the strict batch statement (:func:`_pg_batch_statement`),
+    asyncpg's ``fetchmany``: every statement runs in order in the same transaction, each seeing
+    what the previous ones did, and each answers with one row. Any error (a unique violation, a
+    value the server refuses, a lost connection) raises, and the transaction is then aborted: it
+    must be rolled back, and nothing of it kept.
+    """
+    if not movements:
+        return []
+    first = movements[0]
+    if any(m.account_id != first.account_id or m.tenant_id != first.tenant_id for m in movements):
+        raise ValueError("a batch moves one account")
+    sql, order = _asyncpg_batch_sql(conn.dialect)
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.execute(_LOCK_ACCOUNT_SQL, first.account_id, first.tenant_id)
+    records = await driver.fetchmany(sql, [_driver_params(m, order) for m in movements])
+    if len(records) != len(movements):  # one row per statement, by construction
+        raise RuntimeError(f"{len(records)} rows for {len(movements)} movements")
+    return [_outcome(record) for record in records]
+
+
+_LOCK_ACCOUNT_SQL = "SELECT 1 FROM ledger_accounts WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
+
+
+def _outcome(record: Any) -> Outcome:
+    if record["entry_id"] is not None:
+        return Outcome(record["entry_id"], record["balance"], record["reserved"])
+    prior = record["prior"]
+    account = record["account"]
+    return Outcome(
+        None,
+        prior=None
+        if prior is None
+        else PriorEntry(**dict(zip(_PRIOR_COLUMNS, prior, strict=True))),
+        settled_by=record["settled_id"],
+        account=None if account is None else (account[0], account[1]),
+    )
 
 
 async def apply_movement(conn: AsyncConnection, movement: Movement, txn: Txn) -> Applied:
@@ -231,16 +408,14 @@ async def apply_movement(conn: AsyncConnection, movement: Movement, txn: Txn) ->
     account the client's CPU per movement is the limit, and this halves it. (Inside one, the
     driver may not have sent SQLAlchemy's lazy ``BEGIN`` yet, so it must go through SQLAlchemy.)
     """
-    params = movement.params()
     strict = txn is Txn.OWN
     driver_level = txn is not Txn.SESSION and conn.dialect.driver == "asyncpg"
     if conn.dialect.name == "postgresql" and driver_level:
         sql, order = _asyncpg_sql(conn.dialect, strict=strict)
-        params["m_meta"] = json.dumps(params["m_meta"])
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None
         try:
-            record = await driver.fetchrow(sql, *(params[name] for name in order))
+            record = await driver.fetchrow(sql, *_driver_params(movement, order))
         except asyncpg.UniqueViolationError:
             if not strict:
                 raise
@@ -248,6 +423,7 @@ async def apply_movement(conn: AsyncConnection, movement: Movement, txn: Txn) ->
         if record is None:
             return Applied(moved=False)
         return Applied(True, record["entry_id"], record["balance"], record["reserved"])
+    params = movement.params()
     if conn.dialect.name == "postgresql":
         try:
             row = (await conn.execute(_pg_move_statement(strict=strict), params)).first()

@@ -22,7 +22,7 @@ For a movement with nothing else to commit, :func:`commit_now` is the fast path 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -354,12 +354,46 @@ async def _settle_in_batch(
     return await _settle(conn, movement, repo.Txn.OWN if alone else repo.Txn.BATCH)
 
 
+async def _settle_batch(
+    conn: AsyncConnection, movements: Sequence[repo.Movement]
+) -> list[LedgerResult | AtelierError]:
+    """A whole batch (one account's movements, in order) in two round trips — lock the account,
+    then every movement's statement in one pipeline (:func:`repo.apply_movements`) — each
+    movement answered from its own statement's row, exactly as :func:`_settle` would have.
+    (Pipelining needs asyncpg; another driver applies them one by one, in the same transaction.)
+    """
+    answers: list[LedgerResult | AtelierError] = []
+    if conn.dialect.driver != "asyncpg":
+        for movement in movements:
+            try:
+                answers.append(await _settle(conn, movement, repo.Txn.BATCH))
+            except AtelierError as refusal:
+                answers.append(refusal)
+        return answers
+    outcomes = await repo.apply_movements(conn, movements)
+    for movement, outcome in zip(movements, outcomes, strict=True):
+        try:
+            answers.append(_answer_batched(movement, outcome))
+        except AtelierError as refusal:
+            answers.append(refusal)
+    return answers
+
+
+def _answer_batched(movement: repo.Movement, outcome: repo.Outcome) -> LedgerResult:
+    if outcome.entry_id is not None:
+        return _moved(movement, outcome.entry_id, outcome.balance, outcome.reserved)
+    return _refused(movement, outcome.prior, outcome.settled_by, outcome.account)
+
+
 group_commit: GroupCommit[tuple[int, int], repo.Movement, LedgerResult] = GroupCommit(
-    _settle_in_batch, refusals=(AtelierError,)
+    _settle_in_batch, apply_batch=_settle_batch, refusals=(AtelierError,)
 )
 """``commit_now``'s group commit (``group_commit.stats(engine)`` tells what it did). One lane per
 (tenant, account): accounts batch independently, so a transaction only ever locks one account
-row (no lock-order deadlocks between batches) and a slow account never delays another."""
+row (no lock-order deadlocks between batches) and a slow account never delays another. A batch
+of several is applied by :func:`_settle_batch` in one round trip; should that fail (a key taken
+by another transaction meanwhile, a value the server refuses), it is rolled back and the batch
+goes again one movement at a time through :func:`_settle`, which can undo and retry."""
 
 
 # -- reconciliation ----------------------------------------------------------------------------
@@ -459,16 +493,7 @@ async def _settle(conn: AsyncConnection, movement: repo.Movement, txn: repo.Txn)
     or the refusal. A refusal leaves the transaction as it found it."""
     applied = await repo.apply_movement(conn, movement, txn)
     if applied.entry_id is not None:
-        return LedgerResult(
-            entry_id=applied.entry_id,
-            account_id=movement.account_id,
-            kind=EntryKind(movement.kind),
-            amount=movement.amount,
-            reserved_delta=movement.reserved_delta,
-            balance_after=applied.balance_after,
-            reserved_after=applied.reserved_after,
-            replayed=False,
-        )
+        return _moved(movement, applied.entry_id, applied.balance_after, applied.reserved_after)
     if applied.moved:
         # The row moved but the entry was refused: the key (or the settlement) was taken by a
         # call that committed while we waited for the row. Undo, then answer as below.
@@ -477,21 +502,56 @@ async def _settle(conn: AsyncConnection, movement: repo.Movement, txn: repo.Txn)
     first = await repo.entry_by_key(conn, movement.tenant_id, movement.idempotency_key)
     if first is not None:
         return _replay(first, movement)
+    settled_by = None
     if movement.settles_entry_id is not None:
         settled = await repo.settlement_of(conn, movement.tenant_id, movement.settles_entry_id)
-        if settled is not None:
-            raise ConflictError(
-                "reservation already settled",
-                reservation_id=movement.settles_entry_id,
-                settled_by=settled.id,
-            )
-    account = await repo.get_account(conn, movement.tenant_id, movement.account_id)
+        settled_by = None if settled is None else settled.id
+    account = None
+    if settled_by is None:
+        row = await repo.get_account(conn, movement.tenant_id, movement.account_id)
+        account = None if row is None else (row.balance, row.reserved)
+    return _refused(movement, None, settled_by, account)
+
+
+def _moved(
+    movement: repo.Movement, entry_id: int, balance_after: int, reserved_after: int
+) -> LedgerResult:
+    return LedgerResult(
+        entry_id=entry_id,
+        account_id=movement.account_id,
+        kind=EntryKind(movement.kind),
+        amount=movement.amount,
+        reserved_delta=movement.reserved_delta,
+        balance_after=balance_after,
+        reserved_after=reserved_after,
+        replayed=False,
+    )
+
+
+def _refused(
+    movement: repo.Movement,
+    first: Any | None,
+    settled_by: int | None,
+    account: tuple[int, int] | None,
+) -> LedgerResult:
+    """Answer a movement that did not move, from what was found in its way, in this order: the
+    entry already holding its key (a replay, or a conflict), the entry that settled its
+    reservation, the account's (balance, reserved) — None when it is not the tenant's."""
+    if first is not None:
+        return _replay(first, movement)
+    if settled_by is not None:
+        raise ConflictError(
+            "reservation already settled",
+            reservation_id=movement.settles_entry_id,
+            settled_by=settled_by,
+        )
     if account is None:
         raise NotFoundError("ledger account not found", account_id=movement.account_id)
+    balance, reserved = account
     raise InsufficientFundsError(
         "not enough credits",
         account_id=movement.account_id,
-        available=account.balance - account.reserved,
+        available=balance - reserved,
         needed=max(-movement.amount, movement.reserved_delta),
     )
 

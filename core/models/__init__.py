@@ -3,28 +3,46 @@
 from core.models.bot import Referral, TenantText
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
 from core.models.drive import File, Folder
+from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
 from core.models.ledger import LedgerAccount, LedgerEntry
+from core.models.payments import (
+    CreditPack,
+    Order,
+    Payment,
+    ReconciliationReport,
+    Refund,
+    TenantSubscription,
+)
 from core.models.tenant import Tenant, TenantBot, TenantRole
 from core.models.user import User
 
 __all__ = [
+    "CreditPack",
     "File",
+    "FileTag",
     "Folder",
     "Job",
     "JobStatus",
     "LedgerAccount",
     "LedgerEntry",
+    "Order",
+    "Payment",
     "PricingModel",
+    "ReconciliationReport",
     "Referral",
+    "Refund",
     "RunStatus",
+    "ShareLink",
     "Tenant",
     "TenantBot",
     "TenantRole",
+    "TenantSubscription",
     "TenantText",
     "TenantToolSettings",
     "Tool",
     "ToolCategory",
+    "ToolFavourite",
     "User",
     "Workflow",
     "WorkflowRun",

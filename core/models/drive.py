@@ -55,6 +55,7 @@ class Folder(TenantOwned, TimestampMixin, Base):
     )
     parent_key: Mapped[int] = mapped_column(BigInteger, default=0)
     name: Mapped[str] = mapped_column(String(255))
+    color: Mapped[str | None] = mapped_column(String(16))
     deleted_at: Mapped[datetime | None]
 
 
@@ -65,6 +66,30 @@ class File(TenantOwned, TimestampMixin, Base):
         UniqueConstraint("tenant_id", "output_key"),
         CheckConstraint("size >= 0", name="size_non_negative"),
         Index("ix_files_tenant_id_user_id_folder_id", "tenant_id", "user_id", "folder_id"),
+        # Keyset pages of a folder sorted by name or date; trigram search on names (PostgreSQL;
+        # a plain index elsewhere). Added by the Mini App drive migration.
+        Index(
+            "ix_files_tenant_id_user_id_folder_id_name",
+            "tenant_id",
+            "user_id",
+            "folder_id",
+            "name",
+            "id",
+        ),
+        Index(
+            "ix_files_tenant_id_user_id_folder_id_created_at",
+            "tenant_id",
+            "user_id",
+            "folder_id",
+            "created_at",
+            "id",
+        ),
+        Index(
+            "ix_files_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)

@@ -63,6 +63,7 @@ from jobs.generation.outputs import (
 )
 from jobs.generation.progress import ProgressReporter, cancel_key, publish
 from jobs.generation.schemas import ProgressEvent
+from jobs.notify import ChatProgressReporter, notifier_of  # issue 6: chat delivery
 from jobs.providers import (
     MediaInput,
     ProviderAdapter,
@@ -212,8 +213,9 @@ class JobRunner:
             )
         assert tool is not None and user is not None and tenant is not None
         language = user.language or (user.language_code or "")[:2] or tenant.default_language
-        reporter = ProgressReporter(
+        reporter = ChatProgressReporter(  # issue 6: progress and results in the fan's chat
             self.redis,
+            notifier=notifier_of(self.ctx),
             base={
                 "id": job.id,
                 "tenant_id": job.tenant_id,

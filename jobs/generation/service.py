@@ -34,6 +34,7 @@ from jobs.catalog import service as catalog
 from jobs.generation import repository as repo
 from jobs.generation.errors import JobFinishedError, PlanLimitError, TenantUnavailableError
 from jobs.generation.progress import cancel_key
+from tenants import billing
 from tenants.plans import get_plan
 
 logger = logging.getLogger(__name__)
@@ -312,6 +313,7 @@ async def reserve_credits(
                 base_cost,
                 extra={"tenant_id": tenant_id, "event": "tenant_balance_short"},
             )
+            await billing.note_tenant_ran_dry(tenant_id)  # the creator hears once a day
             raise TenantUnavailableError(
                 "generation is temporarily unavailable in this bot; please try again later"
             ) from exc

@@ -41,7 +41,7 @@ async def test_choice_persists_across_a_restart(start_platform: PlatformFactory)
         assert (await platform.replies(bot, alice, 4))[-1].text == "Bakiyen: 0 kredi."
         await platform.emulator.send_message(bot, alice, "merhaba")
         stray = (await platform.replies(bot, alice, 5))[-1].text or ""
-        assert stray.startswith("Serbest metne henüz cevap veremiyorum.")
+        assert stray.startswith("Senin için resim, video")  # the assistant, offline (issue 6)
 
 
 async def test_telegram_language_code_then_tenant_default(platform: Platform) -> None:

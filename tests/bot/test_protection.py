@@ -7,9 +7,9 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy import select, update
 
-from bot.users.service import send_to_user
 from core.errors import PermissionDeniedError
 from core.models import TenantText, User
+from tenants.users import send_to_user
 from tests.bot.conftest import Platform, PlatformFactory
 
 

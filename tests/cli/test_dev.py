@@ -5,12 +5,34 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from devtools.telegram.client import EmulatorClient
+from devtools.telegram.client import EmulatorClient, TranscriptEntry
 from tests.cli.test_commands import ATELIER
+
+
+async def _next_from_bot(
+    emulator: EmulatorClient,
+    token: str,
+    chat_id: int,
+    matches: Callable[[TranscriptEntry], bool],
+    within: float = 15,
+) -> TranscriptEntry:
+    for _ in range(int(within / 0.1)):
+        found = [
+            m for m in await emulator.transcript(token, chat_id, from_bot_only=True) if matches(m)
+        ]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.1)
+    raise AssertionError("the demo bot did not send the expected message")
+
+
+def _offers_packs(message: TranscriptEntry) -> bool:
+    return any(str(b.get("callback_data", "")).startswith("buy:") for b in message.buttons)
 
 
 def _free_port() -> int:
@@ -80,6 +102,23 @@ async def test_dev_serves_api_emulator_and_a_demo_bot(tmp_path: Path) -> None:
                 await asyncio.sleep(0.1)
             assert reply is not None, "the demo bot never answered /start"
             assert reply.text and "Atelier Demo" in reply.text
+
+            # A newcomer's first purchase and first picture, all offline.
+            await emulator.send_command(token, fan, "buy")
+            packs = await _next_from_bot(emulator, token, fan.id, _offers_packs)
+            await emulator.press_button(
+                token, fan, packs.message_id, packs.buttons[0]["callback_data"]
+            )
+            invoice = await _next_from_bot(
+                emulator, token, fan.id, lambda m: "invoice" in m.message
+            )
+            paid = await emulator.pay_invoice(token, fan, message_id=invoice.message_id)
+            assert paid.status == "paid"
+            await emulator.send_command(token, fan, "image", "a red fox in the snow")
+            photo = await _next_from_bot(
+                emulator, token, fan.id, lambda m: "photo" in m.message, within=60
+            )
+            assert photo.message["photo"][0]["file_id"]
         assert (tmp_path / "dev" / "atelier.db").exists()
     finally:
         process.send_signal(signal.SIGINT)

@@ -7,9 +7,10 @@ movement submitted meanwhile lands in the next batch, in a known order.
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from core import ledger
 from core.db import create_engine, session_scope
-from core.errors import ConflictError, InsufficientFundsError
+from core.errors import ConflictError, InsufficientFundsError, NotFoundError
 from core.ledger import repository as repo
 from core.ledger.batching import Stats
 from core.ledger.service import group_commit
@@ -67,8 +68,11 @@ class Hooks:
 
 @pytest.fixture
 def hooks(monkeypatch: pytest.MonkeyPatch) -> Hooks:
+    """Hooks run before a movement's own statement, or before the pipeline of its batch (every
+    statement of a pipelined batch goes to the server at once)."""
     found = Hooks()
     real = repo.apply_movement
+    real_many = repo.apply_movements
 
     async def apply(conn: AsyncConnection, movement: repo.Movement, txn: repo.Txn) -> Any:
         hook = found.before.get(movement.idempotency_key)
@@ -76,7 +80,15 @@ def hooks(monkeypatch: pytest.MonkeyPatch) -> Hooks:
             await hook(conn)
         return await real(conn, movement, txn)
 
+    async def apply_many(conn: AsyncConnection, movements: Sequence[repo.Movement]) -> Any:
+        for movement in movements:
+            hook = found.before.get(movement.idempotency_key)
+            if hook is not None:
+                await hook(conn)
+        return await real_many(conn, movements)
+
     monkeypatch.setattr(repo, "apply_movement", apply)
+    monkeypatch.setattr(repo, "apply_movements", apply_many)
     return found
 
 
@@ -105,8 +117,7 @@ async def commit_trigger(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 def _snapshot(engine: AsyncEngine) -> Stats:
-    s = group_commit.stats(engine)
-    return Stats(s.batches, s.items, s.largest, s.retries, s.failed)
+    return copy.copy(group_commit.stats(engine))
 
 
 async def _queued(engine: AsyncEngine, count: int) -> None:
@@ -218,8 +229,9 @@ async def test_duplicate_keys_in_one_batch_and_across_batches(
     assert {r.balance_after for r in results} == {899}
     assert (await other).balance_after == 889
     after = group_commit.stats(engine)
-    # The blocker alone, then the six together.
+    # The blocker alone, then the six together, in one pipeline.
     assert (after.batches, after.items) == (before.batches + 2, before.items + 7)
+    assert (after.pipelined, after.fallbacks) == (before.pipelined + 1, before.fallbacks)
 
     again = await ledger.commit_now(
         engine, ledger.debit, tenant_id, account_id, 100, idempotency_key="dup"
@@ -277,10 +289,235 @@ async def test_mixed_batch_answers_each_caller(
 
     after = group_commit.stats(engine)
     assert after.batches == before.batches + 2  # the blocker, then all eight together
+    # The pipeline met the bad item and was rolled back; item by item, the bad one is dropped.
+    assert (after.fallbacks, after.pipelined) == (before.fallbacks + 1, before.pipelined)
     assert after.retries == before.retries + 1
     assert await _balance(session_factory, tenant_id, account_id) == ledger.Balance(100, 0, 100)
     assert await _keys(session_factory, "bad", "d2") == 0
     assert await _entries(session_factory, account_id) == (100, 7)
+    await _assert_consistent(session_factory)
+
+
+# -- the pipelined batch -----------------------------------------------------------------------
+
+
+async def _batch(
+    engine: AsyncEngine,
+    hooks: Hooks,
+    tenant_id: int,
+    blocker_account: int,
+    calls: list[tuple[Any, tuple[Any, ...], dict[str, Any]]],
+) -> list[Any]:
+    """Run ``calls`` as ONE batch, in this order, behind a held blocker; their outcomes."""
+    hooks.hold("blocker")
+    blocker = _start(engine, ledger.debit, tenant_id, blocker_account, 1, idempotency_key="blocker")
+    await asyncio.sleep(0.05)
+    moves = []
+    for move, args, kwargs in calls:
+        moves.append(_start(engine, move, tenant_id, *args, **kwargs))
+        await _queued(engine, len(moves))  # each in the lane before the next is sent
+    hooks.release()
+    await _outcome(blocker)
+    return [await _outcome(t) for t in moves]
+
+
+async def test_pipeline_keeps_order_refusals_and_later_successes(
+    engine: AsyncEngine, session_factory: Factory, fan: tuple[int, int], hooks: Hooks
+) -> None:
+    """Short funds mid-batch, then a credit that lets a later debit — even one with the refused
+    debit's key — go through: every statement sees exactly what the ones before it left."""
+    tenant_id, account_id = fan
+    before = _snapshot(engine)
+    outcomes = await _batch(
+        engine,
+        hooks,
+        tenant_id,
+        account_id,
+        [  # 999 after the blocker
+            (ledger.debit, (account_id, 600), {"idempotency_key": "d1"}),  # 399
+            (ledger.debit, (account_id, 500), {"idempotency_key": "k"}),  # refused
+            (ledger.reserve, (account_id, 400), {"idempotency_key": "r"}),  # refused
+            (ledger.credit, (account_id, 200), {"idempotency_key": "c"}),  # 599
+            (ledger.debit, (account_id, 500), {"idempotency_key": "k"}),  # 99: moves now
+            (ledger.debit, (account_id, 500), {"idempotency_key": "k"}),  # replay of it
+            (ledger.reserve, (account_id, 90), {"idempotency_key": "r"}),  # 99, 90 held
+            (ledger.debit, (account_id, 10), {"idempotency_key": "d2"}),  # refused: 9 left
+            (ledger.debit, (account_id, 9), {"idempotency_key": "d3"}),  # 90, 90 held
+        ],
+    )
+    d1, k1, r1, c, k2, k3, r2, d2, d3 = outcomes
+    assert (d1.balance_after, d1.reserved_after, d1.replayed) == (399, 0, False)
+    assert isinstance(k1, InsufficientFundsError)
+    assert k1.details == {"account_id": account_id, "available": 399, "needed": 500}
+    assert isinstance(r1, InsufficientFundsError) and r1.details["available"] == 399
+    assert (c.balance_after, c.amount) == (599, 200)
+    assert (k2.balance_after, k2.replayed) == (99, False)
+    assert (k3.entry_id, k3.balance_after, k3.replayed) == (k2.entry_id, 99, True)
+    assert (r2.balance_after, r2.reserved_after, r2.available_after) == (99, 90, 9)
+    assert isinstance(d2, InsufficientFundsError)
+    assert d2.details == {"account_id": account_id, "available": 9, "needed": 10}
+    assert (d3.balance_after, d3.reserved_after, d3.available_after) == (90, 90, 0)
+    entry_ids = [d1.entry_id, c.entry_id, k2.entry_id, r2.entry_id, d3.entry_id]
+    assert entry_ids == sorted(entry_ids)  # inserted in arrival order
+
+    after = group_commit.stats(engine)
+    assert (after.batches, after.items) == (before.batches + 2, before.items + 10)
+    assert (after.pipelined, after.fallbacks) == (before.pipelined + 1, before.fallbacks)
+    assert await _balance(session_factory, tenant_id, account_id) == ledger.Balance(90, 90, 0)
+    assert await _entries(session_factory, account_id) == (90, 7)  # seed, blocker and 5 here
+    await _assert_consistent(session_factory)
+
+
+async def test_pipeline_duplicate_and_conflicting_keys(
+    engine: AsyncEngine, session_factory: Factory, fan: tuple[int, int], hooks: Hooks
+) -> None:
+    """A key used before the batch, and keys used twice inside it with other arguments: each
+    duplicate sees the first use of its key in the same transaction."""
+    tenant_id, account_id = fan
+    earlier = await ledger.commit_now(
+        engine, ledger.debit, tenant_id, account_id, 7, idempotency_key="earlier"
+    )
+    before = _snapshot(engine)
+    outcomes = await _batch(
+        engine,
+        hooks,
+        tenant_id,
+        account_id,
+        [  # 992 after the blocker
+            (ledger.debit, (account_id, 7), {"idempotency_key": "earlier"}),  # replay
+            (ledger.debit, (account_id, 8), {"idempotency_key": "earlier"}),  # conflict
+            (ledger.credit, (account_id, 7), {"idempotency_key": "earlier"}),  # conflict
+            (ledger.debit, (account_id, 10), {"idempotency_key": "dup"}),  # 982
+            (ledger.debit, (account_id, 20), {"idempotency_key": "dup"}),  # conflict
+            (ledger.debit, (account_id, 10), {"idempotency_key": "dup"}),  # replay
+            (ledger.reserve, (account_id, 10), {"idempotency_key": "dup"}),  # conflict
+            (ledger.debit, (account_id, 2), {"idempotency_key": "last"}),  # 980
+        ],
+    )
+    replay, amount, kind, dup, dup_amount, dup_again, dup_kind, last = outcomes
+    assert replay.replayed and replay.entry_id == earlier.entry_id
+    assert (replay.balance_after, replay.amount) == (993, -7)  # the first call's values
+    for conflict, entry_id in ((amount, earlier.entry_id), (kind, earlier.entry_id)):
+        assert isinstance(conflict, ConflictError)
+        assert conflict.details == {"idempotency_key": "earlier", "entry_id": entry_id}
+    assert (dup.balance_after, dup.replayed) == (982, False)
+    for conflict in (dup_amount, dup_kind):
+        assert isinstance(conflict, ConflictError)
+        assert conflict.details == {"idempotency_key": "dup", "entry_id": dup.entry_id}
+    assert dup_again.replayed and (dup_again.entry_id, dup_again.balance_after) == (
+        dup.entry_id,
+        982,
+    )
+    assert (last.balance_after, last.replayed) == (980, False)
+
+    after = group_commit.stats(engine)
+    assert (after.pipelined, after.fallbacks) == (before.pipelined + 1, before.fallbacks)
+    assert await _keys(session_factory, "earlier", "dup", "last") == 3
+    assert await _balance(session_factory, tenant_id, account_id) == ledger.Balance(980, 0, 980)
+    assert await _entries(session_factory, account_id) == (980, 5)
+    await _assert_consistent(session_factory)
+
+
+async def test_pipeline_settles_a_reservation_once(
+    engine: AsyncEngine, session_factory: Factory, fan: tuple[int, int], hooks: Hooks
+) -> None:
+    tenant_id, account_id = fan
+    hold = await ledger.commit_now(
+        engine, ledger.reserve, tenant_id, account_id, 100, idempotency_key="hold"
+    )
+    before = _snapshot(engine)
+    outcomes = await _batch(
+        engine,
+        hooks,
+        tenant_id,
+        account_id,
+        [  # 999 after the blocker, 100 of it held
+            (ledger.debit, (account_id, 900), {"idempotency_key": "d1"}),  # refused: 899
+            (ledger.capture, (hold.entry_id, 30), {"idempotency_key": "cap"}),  # 969, 0 held
+            (ledger.release, (hold.entry_id,), {"idempotency_key": "rel"}),  # settled already
+            (ledger.capture, (hold.entry_id, 30), {"idempotency_key": "cap"}),  # replay
+            (ledger.debit, (account_id, 900), {"idempotency_key": "d2"}),  # 69
+        ],
+    )
+    d1, cap, rel, cap_again, d2 = outcomes
+    assert isinstance(d1, InsufficientFundsError) and d1.details["available"] == 899
+    assert (cap.amount, cap.reserved_delta) == (-30, -100)
+    assert (cap.balance_after, cap.reserved_after, cap.replayed) == (969, 0, False)
+    assert isinstance(rel, ConflictError)
+    assert rel.details == {"reservation_id": hold.entry_id, "settled_by": cap.entry_id}
+    assert cap_again.replayed and cap_again.entry_id == cap.entry_id
+    assert (d2.balance_after, d2.reserved_after) == (69, 0)
+
+    after = group_commit.stats(engine)
+    assert (after.pipelined, after.fallbacks) == (before.pipelined + 1, before.fallbacks)
+    assert await _keys(session_factory, "rel", "d1") == 0
+    assert await _balance(session_factory, tenant_id, account_id) == ledger.Balance(69, 0, 69)
+    await _assert_consistent(session_factory)
+
+
+async def test_pipeline_on_an_account_of_another_tenant(
+    engine: AsyncEngine, session_factory: Factory, fan: tuple[int, int], hooks: Hooks
+) -> None:
+    tenant_id, account_id = fan
+    async with session_scope(session_factory) as s:
+        other = Tenant(name="other")
+        s.add(other)
+        await s.flush()
+        other_id = other.id
+    before = _snapshot(engine)
+    outcomes = await _batch(
+        engine,
+        hooks,
+        other_id,
+        account_id,
+        [
+            (ledger.credit, (account_id, 5), {"idempotency_key": "x1"}),
+            (ledger.debit, (account_id, 5), {"idempotency_key": "x2"}),
+        ],
+    )
+    assert all(isinstance(o, NotFoundError) for o in outcomes), outcomes
+    after = group_commit.stats(engine)
+    assert (after.pipelined, after.fallbacks) == (before.pipelined + 1, before.fallbacks)
+    assert await _balance(session_factory, tenant_id, account_id) == ledger.Balance(1000, 0, 1000)
+    await _assert_consistent(session_factory)
+
+
+async def test_pipeline_falls_back_when_another_transaction_takes_a_key(
+    engine: AsyncEngine, session_factory: Factory, fan: tuple[int, int], hooks: Hooks
+) -> None:
+    """A key inserted by a transaction still open elsewhere: the batch's statement for it waits
+    on the unique key, then fails when that transaction commits. The batch is rolled back and
+    goes again item by item, where the key's movement is answered as a conflict."""
+    tenant_id, account_id = fan
+    async with session_scope(session_factory) as s:
+        platform = await ledger.get_or_create_account(s, tenant_id)
+        await ledger.credit(s, tenant_id, platform.id, 50, idempotency_key="p")
+    before = _snapshot(engine)
+    async with session_factory() as holder:
+        taken = await ledger.debit(holder, tenant_id, platform.id, 5, idempotency_key="k")
+        hooks.hold("blocker")
+        blocker = _start(engine, ledger.debit, tenant_id, account_id, 1, idempotency_key="blocker")
+        await asyncio.sleep(0.05)
+        moves = []
+        for key, amount in (("a", 10), ("k", 20), ("b", 30)):
+            moves.append(
+                _start(engine, ledger.debit, tenant_id, account_id, amount, idempotency_key=key)
+            )
+            await _queued(engine, len(moves))
+        hooks.release()
+        await blocker
+        await asyncio.sleep(0.3)
+        assert not any(t.done() for t in moves)  # the pipeline waits on the key "k"
+        await holder.commit()
+    a, k, b = [await _outcome(t) for t in moves]
+    assert (a.balance_after, b.balance_after) == (989, 959)
+    assert isinstance(k, ConflictError) and k.details["entry_id"] == taken.entry_id
+    after = group_commit.stats(engine)
+    assert (after.batches, after.items) == (before.batches + 2, before.items + 4)
+    assert (after.fallbacks, after.pipelined) == (before.fallbacks + 1, before.pipelined)
+    assert after.retries == before.retries  # item by item, nothing failed
+    assert await _balance(session_factory, tenant_id, account_id) == ledger.Balance(959, 0, 959)
+    assert await _entries(session_factory, account_id) == (959, 4)
     await _assert_consistent(session_factory)
 
 
@@ -340,7 +577,8 @@ async def test_connection_killed_mid_batch_fails_every_caller(
     hooks.release()
     await blocker
     errors = [await _outcome(t) for t in batch]
-    # x1 was applied, x2 met the dead connection, x3 never ran: one failure for all three.
+    # The backend died before the batch's pipeline went out (its hook runs first): one failure
+    # for all three, and nothing of the batch committed.
     assert len({id(e) for e in errors}) == 1, errors
     assert isinstance(errors[0], asyncpg.InterfaceError | asyncpg.PostgresError | DBAPIError)
     assert await _keys(session_factory, "x1", "x2", "x3") == 0

@@ -33,6 +33,9 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
     assert [job.name for job in config["cron_jobs"]] == [
         "cron:reconcile_ledger",
         "cron:recover_stale_jobs",
+        "cron:purge_drive_trash",
+        "cron:reconcile_payments",
+        "cron:expire_plans",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}

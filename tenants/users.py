@@ -1,4 +1,5 @@
-"""Fans of a tenant as the bot sees them, without a database write on every update.
+"""Fans of a tenant (one row per tenant and Telegram user), shared by the bot, the Mini App
+sign-in and the worker, without a database write on every update.
 
 The ``user`` injected into handlers is a :class:`BotUser` snapshot. Snapshots live in Redis
 (``bot:user:{tenant}:{telegram id}``, shared by every process, one hour) and the webhook reads

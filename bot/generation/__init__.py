@@ -1,0 +1,1 @@
+"""Generation from chat: direct commands, progress messages, results (issue 6)."""

@@ -1,0 +1,1 @@
+"""Fans pay for credits with Telegram Stars in every tenant bot."""

@@ -1,0 +1,1 @@
+"""Creators buy plans and platform top-ups with Stars in the manager bot."""

@@ -1,0 +1,1 @@
+"""The cloud drive of each fan: folders, files, tags, trash, search, share links, quota."""

@@ -1,0 +1,1 @@
+"""Mini App sign-in: Telegram initData in, a short-lived bearer token out."""

@@ -1,0 +1,38 @@
+"""``UserDep`` (the signed-in fan, from the bearer token) and ``TenantDep`` (their tenant row).
+
+Every Mini App endpoint but sign-in takes one of them; the ids inside are what repositories
+filter by, so an endpoint cannot forget whose data it serves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from core.models import Tenant
+from miniapp_api.auth.tokens import CurrentUser, InvalidTokenError, read_token
+from miniapp_api.deps import SessionDep, SettingsDep
+from tenants import repository as tenants_repo
+
+
+def current_user(request: Request, settings: SettingsDep) -> CurrentUser:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidTokenError("sign in first: send 'Authorization: Bearer <token>'")
+    return read_token(token.strip(), secret_key=settings.secret_key)
+
+
+UserDep = Annotated[CurrentUser, Depends(current_user)]
+
+
+async def current_tenant(user: UserDep, session: SessionDep) -> Tenant:
+    tenant = await tenants_repo.get_tenant(session, user.tenant_id)
+    if tenant is None or not tenant.is_active:
+        raise InvalidTokenError("this bot is not available any more")
+    return tenant
+
+
+TenantDep = Annotated[Tenant, Depends(current_tenant)]
+
+__all__ = ["CurrentUser", "TenantDep", "UserDep"]

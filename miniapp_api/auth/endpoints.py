@@ -1,0 +1,45 @@
+"""``POST /api/v1/auth/telegram``: trade Telegram's initData for a bearer token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from miniapp_api.auth import service
+from miniapp_api.auth.deps import UserDep
+from miniapp_api.auth.schemas import SignInRequest, SignInResponse, UserOut
+from miniapp_api.deps import SessionDep, SettingsDep
+
+router = APIRouter()
+
+
+@router.post("/telegram")
+async def sign_in(
+    body: SignInRequest, session: SessionDep, settings: SettingsDep
+) -> SignInResponse:
+    signed = await service.sign_in(session, settings, bot_id=body.bot_id, init_data=body.init_data)
+    user = signed.user
+    return SignInResponse(
+        token=signed.token,
+        expires_at=signed.expires_at,
+        tenant_id=user.tenant_id,
+        user=UserOut(
+            id=user.id,
+            telegram_id=user.telegram_id,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            language=user.language or user.language_code,
+        ),
+    )
+
+
+@router.get("/me")
+async def me(user: UserDep) -> dict[str, int]:
+    """Who the token names (the front end's "am I still signed in?")."""
+    return {
+        "tenant_id": user.tenant_id,
+        "user_id": user.user_id,
+        "telegram_id": user.telegram_id,
+        "bot_id": user.bot_id,
+        "expires_at": user.expires_at,
+    }

@@ -1,0 +1,1 @@
+"""Mini App tool store: browse, search, favourites, quotes and runs."""

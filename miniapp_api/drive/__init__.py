@@ -1,0 +1,1 @@
+"""The drive API: folders, files, uploads, trash, search, tags, share links, usage."""

@@ -1,0 +1,1 @@
+"""Mini App jobs: the fan's generations, their outputs, cancelling, live progress (SSE)."""

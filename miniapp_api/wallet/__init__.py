@@ -1,0 +1,1 @@
+"""Mini App wallet: the fan's credits and their history."""

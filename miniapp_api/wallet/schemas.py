@@ -1,0 +1,32 @@
+"""Shapes of the wallet API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from core.models.ledger import EntryKind
+
+
+class WalletOut(BaseModel):
+    balance: int
+    reserved: int = Field(description="Held for generations still running.")
+    available: int
+
+
+class EntryOut(BaseModel):
+    id: int
+    kind: EntryKind
+    amount: int = Field(description="Signed change to the balance; holds change `reserved`.")
+    reserved_delta: int
+    balance_after: int
+    reason: str | None
+    job_id: int | None
+    tool: str | None
+    created_at: datetime
+
+
+class HistoryOut(BaseModel):
+    entries: list[EntryOut]
+    next_cursor: str | None
