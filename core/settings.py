@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     telegram_api_base: str = TELEGRAM_API_BASE
     openai_api_key: str | None = None
     openai_base_url: str | None = None
+    # A Replicate-compatible predictions API (create → poll → fetch output), e.g.
+    # https://api.replicate.com; tools with provider "predictions" name their model.
+    predictions_base_url: str | None = None
+    predictions_api_key: str | None = None
     ton_api_base: str = "https://toncenter.com"
     ton_network: str = "mainnet"
     log_level: str = "INFO"

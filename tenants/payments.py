@@ -1,8 +1,9 @@
 """Stars payments as money rules: credit packs, orders, pre-checkout checks, recording a charge
 exactly once, refunds and reconciliation with Telegram's own transaction list.
 
-Shared by the bot (``bot.payments``, ``bot.plans``) and the worker (``jobs.payments_tasks``),
-so it lives below both. Only ``flush()`` here; the edge commits.
+Shared by the bot (``bot.payments``, ``bot.plans``), the Mini App API (``miniapp_api.wallet``)
+and the worker (``jobs.payments_tasks``), so it lives below all three; invoices are made with
+the tenant's aiogram ``Bot``, which each caller passes in. Only ``flush()`` here; the edge commits.
 
 Exactly once, twice over: a charge is a row with a UNIQUE ``telegram_payment_charge_id``
 (inserted with ``ON CONFLICT DO NOTHING``, so concurrent duplicates wait for the first and then
@@ -23,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import StarTransaction, TransactionPartnerUser
+from aiogram.types import LabeledPrice, StarTransaction, TransactionPartnerUser
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -63,6 +64,8 @@ DEFAULT_PACKS: tuple[tuple[int, int, int], ...] = ((50, 100, 0), (250, 500, 50),
 """(Stars, credits, bonus) seeded for a tenant that has no packs yet; the creator edits them."""
 TRANSACTIONS_PAGE = 100  # getStarTransactions' maximum ``limit``
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
+INVOICE_TITLE_LIMIT = 32
+INVOICE_DESCRIPTION_LIMIT = 255
 
 
 class Refusal(StrEnum):
@@ -194,6 +197,69 @@ def parse_payload(payload: str) -> tuple[int, str] | None:
     if len(parts) != 3 or parts[0] != PAYLOAD_PREFIX or not parts[1].isdigit() or not parts[2]:
         return None
     return int(parts[1]), parts[2]
+
+
+# -- invoices ------------------------------------------------------------------------------------
+
+
+class TextLookup(Protocol):
+    """A fan's texts in their language (``bot.i18n.Texts`` is one); the keys are registered in
+    :mod:`tenants.texts`, so this layer can name them without importing the bot."""
+
+    def __call__(self, key: str, **variables: Any) -> str: ...
+
+
+def invoice_fields(order: Order, title: str, description: str) -> dict[str, Any]:
+    """What Telegram requires of a Stars invoice: currency ``XTR``, an empty provider token,
+    exactly one price, and the payload naming the order written first."""
+    return {
+        "title": title[:INVOICE_TITLE_LIMIT],
+        "description": description[:INVOICE_DESCRIPTION_LIMIT],
+        "payload": payload_of(order),
+        "currency": CURRENCY,
+        "provider_token": "",
+        "prices": [LabeledPrice(label=title[:INVOICE_TITLE_LIMIT], amount=order.stars)],
+    }
+
+
+async def create_invoice_link(
+    bot: Bot, order: Order, title: str, description: str, *, subscription: bool = False
+) -> str:
+    """A ``createInvoiceLink`` URL (the Mini App opens it with ``Telegram.WebApp.openInvoice``;
+    plans use it as a 30-day subscription). Money is only ever credited from the bot's
+    ``successful_payment`` update, never from whoever asked for the link."""
+    fields = invoice_fields(order, title, description)
+    if subscription:
+        fields["subscription_period"] = billing.SUBSCRIPTION_PERIOD_SECONDS
+    return await bot.create_invoice_link(**fields)
+
+
+def pack_invoice_texts(texts: TextLookup, credits: int) -> tuple[str, str]:
+    """Title and description of a credit pack's invoice, in the fan's language."""
+    return (
+        texts("payments.invoice_title", credits=credits),
+        texts("payments.invoice_description", credits=credits),
+    )
+
+
+async def pack_invoice_link(
+    session: AsyncSession,
+    bot: Bot,
+    texts: TextLookup,
+    tenant_id: int,
+    *,
+    user_id: int,
+    telegram_user_id: int,
+    pack_id: int,
+) -> str:
+    """A fresh order for one of the tenant's packs and its invoice link, made with the
+    tenant's ``bot``. The link may leave before the caller commits: the order is flushed, and
+    a fan paying a link whose order never committed is refused at pre-checkout."""
+    order, _ = await create_pack_order(
+        session, tenant_id, user_id=user_id, telegram_user_id=telegram_user_id, pack_id=pack_id
+    )
+    title, description = pack_invoice_texts(texts, order.credits)
+    return await create_invoice_link(bot, order, title, description)
 
 
 async def order_for_payload(session: AsyncSession, tenant_id: int, payload: str) -> Order | None:

@@ -63,6 +63,7 @@ __all__ = [
 PROVIDERS: dict[str, str] = {
     "offline": "jobs.providers.offline:OfflineProvider",
     "openai": "jobs.providers.openai_provider:OpenAIProvider",
+    "predictions": "jobs.providers.predictions:PredictionsProvider",
 }
 
 

@@ -1,16 +1,25 @@
-"""Wallet routes: the fan's credits and their ledger history."""
+"""Wallet routes: the fan's credits, their ledger history, and credit packs bought with Stars."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
+from bot.runtime import BotRuntime
 from core import ledger
 from core.ledger import history
 from miniapp_api.auth.deps import UserDep
 from miniapp_api.deps import SessionDep
-from miniapp_api.wallet.schemas import EntryOut, HistoryOut, WalletOut
+from miniapp_api.wallet import service
+from miniapp_api.wallet.schemas import (
+    EntryOut,
+    HistoryOut,
+    InvoiceLinkOut,
+    PackOut,
+    PacksOut,
+    WalletOut,
+)
 
 router = APIRouter()
 
@@ -54,4 +63,46 @@ async def wallet_history(
     return HistoryOut(
         entries=[_entry_out(e) for e in page.entries],
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
+    )
+
+
+def get_bot_runtime(request: Request) -> BotRuntime:
+    runtime: BotRuntime = request.app.state.bot_runtime
+    return runtime
+
+
+RuntimeDep = Annotated[BotRuntime, Depends(get_bot_runtime)]
+
+
+@router.get("/packs")
+async def wallet_packs(user: UserDep, session: SessionDep, runtime: RuntimeDep) -> PacksOut:
+    """The bot's credit packs, cheapest first, in the fan's language."""
+    offers = await service.pack_offers(session, runtime, user)
+    return PacksOut(
+        packs=[
+            PackOut(
+                id=offer.pack.id,
+                title=offer.title,
+                label=offer.label,
+                credits=offer.pack.credits,
+                bonus=offer.pack.bonus,
+                total_credits=offer.pack.total_credits,
+                stars=offer.pack.stars,
+            )
+            for offer in offers
+        ]
+    )
+
+
+@router.post("/packs/{pack_id}/invoice")
+async def wallet_pack_invoice(
+    user: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    pack_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+) -> InvoiceLinkOut:
+    """A Stars invoice link for the pack (a fresh order each time). Paying it credits the
+    wallet when the bot receives Telegram's ``successful_payment``; this call credits nothing."""
+    return InvoiceLinkOut(
+        invoice_link=await service.pack_invoice_link(session, runtime, user, pack_id)
     )

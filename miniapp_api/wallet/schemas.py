@@ -30,3 +30,21 @@ class EntryOut(BaseModel):
 class HistoryOut(BaseModel):
     entries: list[EntryOut]
     next_cursor: str | None
+
+
+class PackOut(BaseModel):
+    id: int
+    title: str = Field(description="The invoice's title in the fan's language, e.g. '550 credits'.")
+    label: str = Field(description="A one-line offer in the fan's language, price included.")
+    credits: int
+    bonus: int
+    total_credits: int = Field(description="`credits` + `bonus`: what the fan receives.")
+    stars: int = Field(description="The price in Telegram Stars (currency XTR).")
+
+
+class PacksOut(BaseModel):
+    packs: list[PackOut]
+
+
+class InvoiceLinkOut(BaseModel):
+    invoice_link: str = Field(description="Open it with `Telegram.WebApp.openInvoice`.")
