@@ -128,7 +128,7 @@ async def measure_latency(kind: Kind, redis_url: str, samples: int) -> list[floa
                 await wakeup.enqueue_job(redis, "stamp", sent_at)
             else:
                 await redis.enqueue_job("stamp", sent_at)
-            answer = await redis.blpop([LATENCY_KEY], timeout=10)
+            answer = await redis.blpop([LATENCY_KEY], timeout=10)  # type: ignore[misc]
             if answer is None:
                 raise RuntimeError(f"{kind.name}: job {index} never started")
             if index >= 5:  # the first few warm the worker up

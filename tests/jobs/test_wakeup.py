@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from arq.connections import ArqRedis
+from arq.connections import ArqRedis, RedisSettings
+from arq.constants import abort_jobs_ss, default_queue_name, result_key_prefix
 from arq.jobs import Job
+from arq.utils import timestamp_ms
+from arq.worker import Retry, Worker, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import queue
@@ -72,7 +75,7 @@ async def test_deferred_jobs_start_when_due_without_a_wake(
 async def test_wake_tokens_are_capped(arq_redis: ArqRedis) -> None:
     await queue.wake(arq_redis, count=1000)
     await queue.wake(arq_redis, count=1000)
-    assert await arq_redis.llen(queue.wake_key()) == queue.WAKE_BACKLOG
+    assert await arq_redis.llen(queue.wake_key()) == queue.WAKE_BACKLOG  # type: ignore[misc]
 
 
 async def test_jobs_sent_after_commit_wake_an_idle_worker(
@@ -106,3 +109,101 @@ async def test_an_enqueue_without_a_wake_still_runs_on_the_fallback_poll(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
             await worker.close()
+
+
+# -- batched starts and finishes keep arq's behaviour -------------------------------------------
+
+
+async def echo(ctx: dict[str, Any], value: int) -> int:
+    await ctx["redis"].incr(f"ran:{ctx['job_id']}")
+    return value
+
+
+async def flaky(ctx: dict[str, Any]) -> int:
+    if ctx["job_try"] == 1:
+        raise Retry(defer=0.05)
+    return int(ctx["job_try"])
+
+
+async def broken(ctx: dict[str, Any]) -> None:
+    raise ValueError("broken on purpose")
+
+
+BATCH_FUNCTIONS = [
+    func(echo, name="echo"),
+    func(flaky, name="flaky"),
+    func(broken, name="broken"),
+    func(echo, name="echo_forever", keep_result_forever=True),
+]
+
+
+def _burst_worker(redis_url: str, cls: type[Worker] = FastStartWorker, **options: Any) -> Worker:
+    return cls(
+        functions=BATCH_FUNCTIONS,
+        redis_settings=RedisSettings.from_dsn(redis_url),
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
+        **options,
+    )
+
+
+async def _run_and_close(worker: Worker) -> None:
+    try:
+        await asyncio.wait_for(worker.async_run(), 20)
+    finally:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
+            await worker.close()
+
+
+async def test_a_burst_keeps_arq_results_retries_failures_and_aborts(
+    redis_url: str, arq_redis: ArqRedis
+) -> None:
+    echoes = [await arq_redis.enqueue_job("echo", i) for i in range(25)]
+    forever = await arq_redis.enqueue_job("echo_forever", 99)
+    retried = await arq_redis.enqueue_job("flaky")
+    failed = await arq_redis.enqueue_job("broken")
+    aborted = await arq_redis.enqueue_job("echo", -1)
+    assert None not in (*echoes, forever, retried, failed, aborted)
+    assert forever and retried and failed and aborted
+    await arq_redis.zadd(abort_jobs_ss, {aborted.job_id: timestamp_ms()})
+
+    worker = _burst_worker(redis_url, allow_abort_jobs=True)
+    await _run_and_close(worker)
+
+    assert [await job.result(timeout=1) for job in echoes if job] == list(range(25))
+    assert await retried.result(timeout=1) == 2  # ran again, as try 2
+    with pytest.raises(ValueError, match="broken on purpose"):
+        await failed.result(timeout=1)
+    info = await aborted.result_info()
+    assert info is not None and not info.success
+    assert isinstance(info.result, asyncio.CancelledError)
+    assert await arq_redis.get(f"ran:{aborted.job_id}") is None
+    assert (worker.jobs_complete, worker.jobs_retried, worker.jobs_failed) == (27, 1, 2)
+    # Finished jobs leave nothing behind but their results, with arq's expiry.
+    assert await arq_redis.zcard(default_queue_name) == 0
+    leftovers = [
+        key
+        async for key in arq_redis.scan_iter(match="arq:*")
+        if not key.startswith(result_key_prefix.encode())
+    ]
+    assert leftovers == []
+    first = echoes[0]
+    assert first is not None
+    assert 0 < await arq_redis.pttl(result_key_prefix + first.job_id) <= 3600 * 1000
+    assert await arq_redis.pttl(result_key_prefix + forever.job_id) == -1
+
+
+async def test_fast_and_plain_arq_workers_share_a_queue_and_run_each_job_once(
+    redis_url: str, arq_redis: ArqRedis
+) -> None:
+    jobs = [await arq_redis.enqueue_job("echo", i) for i in range(200)]
+    fast, plain = _burst_worker(redis_url), _burst_worker(redis_url, Worker)
+    await asyncio.gather(_run_and_close(fast), _run_and_close(plain))
+
+    assert [await job.result(timeout=1) for job in jobs if job] == list(range(200))
+    assert fast.jobs_complete + plain.jobs_complete == 200
+    assert fast.jobs_complete > 0
+    runs = [await arq_redis.get(f"ran:{job.job_id}") for job in jobs if job]
+    assert set(runs) == {b"1"}
