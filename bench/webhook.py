@@ -11,10 +11,12 @@ or upsert, i18n + tenant texts, throttling) → the handler → the reply, form-
 webhook response (aiogram's "reply in webhook" — Telegram executes it; no extra request).
 
 The baseline: the same updates fed to a bare aiogram Dispatcher (``feed_raw_update``, memory
-FSM storage, no middlewares) with the same seven routers, the same filters and the same replies
-(text and keyboard), sent the same way. Both run in the same process and run. "stack ÷ bare
-cost" compares our runtime without HTTP (``handle_webhook``: secret check, Redis round trip,
-middlewares, handler, reply body) with the bare Dispatcher; the whole path adds the HTTP hop.
+FSM storage, no middlewares) with the same ten routers in the same order, the same filters and
+the same replies (text and keyboard), sent the same way; both route with aiogram's own router
+walk, in the same process and run.
+"stack ÷ bare cost" compares our runtime without HTTP (``handle_webhook``: secret check, Redis
+round trip, middlewares, handler, reply body) with the bare Dispatcher; the whole
+path adds the HTTP hop.
 
 Without ``--database-url`` a throwaway PostgreSQL database is created on 127.0.0.1 (migrated,
 dropped at the end). Redis defaults to ``redis://127.0.0.1:6379/15``, which is FLUSHED first.
@@ -35,11 +37,10 @@ from typing import Any
 import asyncpg
 import httpx
 from aiogram import Bot, Dispatcher, Router
-from aiogram.filters import Command, CommandStart, Filter
+from aiogram.filters import Command, CommandStart, Filter, StateFilter
 from aiogram.methods import SendMessage
 from aiogram.types import (
     CallbackQuery,
-    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -49,6 +50,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.filters import CallbackIs, PrivateChat, SlashText
+from bot.generation.handlers import COMMANDS as GENERATION_COMMANDS
+from bot.payments.handlers import HasRefundedPayment, HasSuccessfulPayment
 from core import crypto, migrate
 from core.db import create_engine, create_session_factory
 from core.models import Tenant, TenantBot
@@ -99,8 +102,17 @@ class Never(Filter):
         return False
 
 
+class PlainText(Filter):
+    """The assistant's filter without the tenant (a bare Dispatcher has none)."""
+
+    async def __call__(self, event: Message) -> bool:
+        return bool(event.text) and not (event.text or "").startswith("/")
+
+
 def bare_dispatcher() -> Dispatcher:
-    """Seven routers, the same (async) filters in the same order as ours, no middlewares."""
+    """Our ten routers in our order (``bot.runtime.feature_routers``), with the same filters
+    and the same replies (text and keyboard), but no middlewares: the manager-bot-only
+    onboarding router fails on one router-level filter, as it does for every tenant bot."""
 
     welcome = "Hi Fan! Welcome to Bench Studio.\n\n" + "Create images, video and audio. " * 5
     menu = InlineKeyboardMarkup(  # the same reply as ours: text and the five-button menu
@@ -116,38 +128,91 @@ def bare_dispatcher() -> Dispatcher:
             ],
         ]
     )
+    offline = (  # the assistant's offline answer to free text
+        "I can make pictures, video, sounds, music and speech for you. Try: “draw a dog in "
+        "space, turn it into a 5 second video and add space sounds”, or use /image, /video, "
+        "/audio and /tts."
+    )
 
     async def reply(message: Message) -> SendMessage:
         if (message.text or "").startswith("/start"):
             return message.answer(welcome, reply_markup=menu)
-        return message.answer("I can't answer free text yet. Send /help to see what I can do.")
+        return message.answer(offline)
 
     async def answer(callback: CallbackQuery) -> Any:
         return callback.answer()
 
-    async def nothing(event: ChatMemberUpdated) -> None:
+    async def nothing(event: Any) -> None:
         return None
 
-    onboarding, start, settings, wallet, referrals, members, fallback = (
-        Router(name=n) for n in ("o", "s", "se", "w", "r", "m", "f")
-    )
+    names = ("o", "p", "s", "se", "w", "r", "m", "g", "a", "f")
+    (
+        onboarding,
+        payments,
+        start,
+        settings,
+        wallet,
+        referrals,
+        members,
+        generation,
+        assistant,
+        (fallback),
+    ) = (Router(name=n) for n in names)
     onboarding.message.filter(Never())  # the manager-bot-only router: one failing filter
+    onboarding.callback_query.filter(Never())
     onboarding.message.register(reply, CommandStart())
+    onboarding.message.register(reply, Command("help"))
     onboarding.message.register(reply, Command("newbot"))
+    onboarding.callback_query.register(answer, CallbackIs("onb:new"))
+    onboarding.message.register(reply, StateFilter("waiting"), SlashText(negate=True))
+    onboarding.message.register(reply, Command("mybots"))
+    onboarding.callback_query.register(answer, CallbackIs("mb:", prefix=True))
+    payments.pre_checkout_query.register(nothing)
+    payments.message.register(reply, HasSuccessfulPayment())
+    payments.message.register(reply, HasRefundedPayment())
+    payments.message.register(reply, Command("buy"))
+    payments.message.register(reply, Command("refund"))
+    payments.message.register(reply, Command("payments"))
+    payments.callback_query.register(answer, CallbackIs("buy:", prefix=True))
     start.message.register(reply, CommandStart())
     start.message.register(reply, Command("help"))
     start.callback_query.register(answer, CallbackIs("menu:help"))
     start.message.register(reply, Command("app"))
     settings.message.register(reply, Command("language"))
+    settings.callback_query.register(answer, CallbackIs("menu:language"))
     settings.callback_query.register(answer, CallbackIs("lang:", prefix=True))
     settings.message.register(reply, Command("cancel"))
     wallet.message.register(reply, Command("balance"))
+    wallet.callback_query.register(answer, CallbackIs("menu:balance"))
     referrals.message.register(reply, Command("invite"))
+    referrals.callback_query.register(answer, CallbackIs("menu:invite"))
     members.my_chat_member.register(nothing, PrivateChat())
+    generation.message.register(reply, Command(*GENERATION_COMMANDS))
+    generation.message.register(reply, Command("jobs"))
+    generation.message.register(reply, Command("cancel_job"))
+    for prefix in ("gen:cancel:", "gen:rerun:", "gen:var:"):
+        generation.callback_query.register(answer, CallbackIs(prefix, prefix=True))
+    generation.callback_query.register(answer, CallbackIs("gen:buy"))
+    assistant.message.register(reply, Command("reset"))
+    assistant.message.register(reply, PlainText())
+    for prefix in ("as:run:", "as:edit:", "as:drop:"):
+        assistant.callback_query.register(answer, CallbackIs(prefix, prefix=True))
     fallback.message.register(reply, SlashText())
     fallback.message.register(reply)
+    fallback.callback_query.register(answer)
     dp = Dispatcher()
-    dp.include_routers(onboarding, start, settings, wallet, referrals, members, fallback)
+    dp.include_routers(
+        onboarding,
+        payments,
+        start,
+        settings,
+        wallet,
+        referrals,
+        members,
+        generation,
+        assistant,
+        fallback,
+    )
     return dp
 
 

@@ -56,10 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = HttpMetrics()
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
+    app.include_router(webhooks.router)  # first: Telegram's updates are most of the traffic
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api_router)
-    app.include_router(webhooks.router)
     app.include_router(files.router)
     return app
 

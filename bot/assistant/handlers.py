@@ -7,10 +7,10 @@ Registered after every command router and before the fallback, so it replaces th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Message
 from arq.connections import ArqRedis
@@ -21,19 +21,19 @@ if TYPE_CHECKING:
 
 from bot.assistant import service
 from bot.assistant.service import DROP, EDIT, RUN, Conversation
-from bot.filters import CallbackIs
+from bot.filters import CallbackIs, InlineFilter
 from bot.generation.service import Chat
 from bot.i18n import Texts
-from bot.routing import BotRoute, TenantInfo
+from bot.routing import BotRoute
 from tenants.users import BotUser
 
 
-class TenantText(Filter):
+class TenantText(InlineFilter):
     """Plain text (not a command) in a creator's bot."""
 
-    async def __call__(self, message: Message, tenant: TenantInfo) -> bool:
+    def test(self, message: Message, data: dict[str, Any]) -> bool:
         text = message.text
-        return bool(text) and not text.startswith("/") and not tenant.is_platform  # type: ignore[union-attr]
+        return bool(text) and not text.startswith("/") and not data["tenant"].is_platform  # type: ignore[union-attr]
 
 
 async def free_text(

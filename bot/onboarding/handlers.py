@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import SendMessage
@@ -193,7 +193,9 @@ def create_router() -> Router:
     router.message.register(manager_welcome, Command("help"))
     router.message.register(new_bot, Command("newbot"))
     router.callback_query.register(new_bot_button, CallbackIs("onb:new"))
-    router.message.register(receive_token, Onboarding.waiting_token, SlashText(negate=True))
+    router.message.register(
+        receive_token, StateFilter(Onboarding.waiting_token), SlashText(negate=True)
+    )
     router.message.register(my_bots, Command("mybots"))
     router.callback_query.register(toggle_bot, CallbackIs(TOGGLE_PREFIX, prefix=True))
     return router

@@ -13,12 +13,12 @@ from functools import partial
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerPreCheckoutQuery, SendMessage
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import CallbackIs
+from bot.filters import CallbackIs, InlineFilter
 from bot.i18n import Texts
 from bot.payments import service
 from bot.payments.keyboards import BUY_PREFIX, packs_keyboard
@@ -38,13 +38,13 @@ from tenants.users import BotUser
 logger = logging.getLogger(__name__)
 
 
-class HasSuccessfulPayment(Filter):
-    async def __call__(self, message: Message) -> bool:
+class HasSuccessfulPayment(InlineFilter):
+    def test(self, message: Message, data: dict[str, Any]) -> bool:
         return message.successful_payment is not None
 
 
-class HasRefundedPayment(Filter):
-    async def __call__(self, message: Message) -> bool:
+class HasRefundedPayment(InlineFilter):
+    def test(self, message: Message, data: dict[str, Any]) -> bool:
         return message.refunded_payment is not None
 
 
