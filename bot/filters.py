@@ -9,6 +9,7 @@ awaits like any other filter.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from aiogram.filters import Filter
@@ -19,8 +20,9 @@ class InlineFilter(Filter):
     """A filter whose answer is a plain ``test`` of the event and the middleware data: no I/O,
     no side effects, no data added for the handler."""
 
+    @abstractmethod
     def test(self, event: Any, data: dict[str, Any]) -> bool:
-        raise NotImplementedError
+        """True when the handler applies to ``event``."""
 
     async def __call__(self, event: TelegramObject, **data: Any) -> bool:
         return self.test(event, data)
