@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
+from bench.common import database
 from core import ledger
 from core.db import Base, create_engine, create_session_factory, session_scope
 from core.errors import InsufficientFundsError
@@ -40,7 +40,6 @@ from core.ledger.service import group_commit
 from core.models import LedgerAccount, LedgerEntry, Tenant, User
 from core.settings import Settings
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 FUNDING = 10**12  # enough that no timed debit is refused
 HISTORY = 20_000  # entries already in the ledger before the timed runs (see _seed_history)
 
@@ -318,13 +317,8 @@ async def _server_facts(engine: AsyncEngine) -> str:
     return f"PostgreSQL {version}, " + ", ".join(f"{name}={setting}" for name, setting in rows)
 
 
-async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
-    settings = Settings(database_url=url, db_pool_size=writers)
-    engine = (
-        create_engine(settings)
-        if pre_ping
-        else create_async_engine(url, pool_size=writers, max_overflow=writers)
-    )
+async def run(url: str, writers: int, seconds: float) -> None:
+    engine = create_engine(Settings(database_url=url, db_pool_size=writers))
     factory = create_session_factory(engine)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all, tables=_ledger_tables())
@@ -397,36 +391,14 @@ async def run(url: str, writers: int, seconds: float, pre_ping: bool) -> None:
     await engine.dispose()
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ledger", description=__doc__)
     parser.add_argument("--database-url", help="postgresql+asyncpg://... (default: throwaway)")
     parser.add_argument("--writers", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument(
-        "--no-pre-ping",
-        action="store_true",
-        help="turn off the pool's pre-ping (with asyncpg it costs BEGIN/;/ROLLBACK per checkout)",
-    )
     args = parser.parse_args(argv)
-    pre_ping = not args.no_pre_ping
-    if args.database_url:
-        await run(args.database_url, args.writers, args.seconds, pre_ping)
-        return
-    name = f"atelier_bench_{os.getpid()}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        await run(f"{base}/{name}", args.writers, args.seconds, pre_ping)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with database(args.database_url, "ledger") as url:
+        await run(url, args.writers, args.seconds)
 
 
 if __name__ == "__main__":

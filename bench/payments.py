@@ -33,26 +33,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from core import crypto, migrate
+from bench.common import SECRET_KEY, database, webhook_settings
+from core import crypto
 from core.db import create_engine, create_session_factory
 from core.models import LedgerAccount, LedgerEntry, Order, Payment, Tenant, TenantBot, User
 from core.models.payments import OrderStatus
-from core.redis import close_redis, create_redis
-from core.settings import Environment, Settings, get_settings
+from core.settings import Settings
 from tenants import payments
 from tenants.webhooks import SECRET_HEADER, secret_hash
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BOT_ID = 6_000_000_002
 TOKEN = f"{BOT_ID}:AAbenchmarkbenchmarkbenchmark_54321"
 SECRET = "bench-secret-token"
-SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789"
 FIRST_FAN = 2_000_000
 RECEIPT = b'{"method":"sendMessage"'
 console = Console()
@@ -229,22 +226,7 @@ async def totals(settings: Settings, tenant_id: int) -> Totals:
 async def run(database_url: str, redis_url: str, args: argparse.Namespace) -> bool:
     from miniapp_api.app import create_app
 
-    # Stored tokens are decrypted with the process settings' key (core.crypto).
-    os.environ["ATELIER_SECRET_KEY"] = SECRET_KEY
-    get_settings.cache_clear()
-    settings = Settings(
-        environment=Environment.TEST,
-        database_url=database_url,
-        redis_url=redis_url,
-        secret_key=SECRET_KEY,
-        public_base_url="https://bench.example",
-        telegram_api_base="http://127.0.0.1:9",  # never called: receipts ride in the response
-        log_level="WARNING",
-    )
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    redis = create_redis(settings)
-    await redis.flushdb()
-    await close_redis(redis)
+    settings = await webhook_settings(database_url, redis_url)
     started = time.perf_counter()
     tenant_id, charges = await seed(settings, args.payments, args.fans)
     seeded = time.perf_counter() - started
@@ -324,14 +306,6 @@ async def run(database_url: str, redis_url: str, args: argparse.Namespace) -> bo
     return ok
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def main(argv: list[str] | None = None) -> bool:
     parser = argparse.ArgumentParser(prog="python -m bench.payments", description=__doc__)
     parser.add_argument("--database-url", help="postgresql+asyncpg://... (default: throwaway)")
@@ -340,15 +314,8 @@ async def main(argv: list[str] | None = None) -> bool:
     parser.add_argument("--fans", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
-    if args.database_url:
-        return await run(args.database_url, args.redis_url, args)
-    name = f"atelier_bench_payments_{os.getpid()}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        return await run(f"{base}/{name}", args.redis_url, args)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with database(args.database_url, "payments") as url:
+        return await run(url, args.redis_url, args)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ import os
 import time
 from typing import Any
 
-import asyncpg
 import httpx
 from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import Command, CommandStart, Filter, StateFilter
@@ -49,21 +48,19 @@ from aiogram.types import (
 from rich.console import Console
 from rich.table import Table
 
+from bench.common import SECRET_KEY, database, webhook_settings
 from bot.filters import CallbackIs, PrivateChat, SlashText
 from bot.generation.handlers import COMMANDS as GENERATION_COMMANDS
 from bot.payments.handlers import HasRefundedPayment, HasSuccessfulPayment
-from core import crypto, migrate
+from core import crypto
 from core.db import create_engine, create_session_factory
 from core.models import Tenant, TenantBot
-from core.redis import close_redis, create_redis
-from core.settings import Environment, Settings, get_settings
+from core.settings import Settings
 from tenants.webhooks import SECRET_HEADER, secret_hash
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BOT_ID = 6_000_000_001
 TOKEN = f"{BOT_ID}:AAbenchmarkbenchmarkbenchmark_12345"
 SECRET = "bench-secret-token"
-SECRET_KEY = "bench-secret-key-bench-secret-key-0123456789"
 console = Console()
 
 
@@ -313,22 +310,7 @@ async def _seed(settings: Settings) -> None:
 async def run(database_url: str, redis_url: str, args: argparse.Namespace) -> None:
     from miniapp_api.app import create_app
 
-    # Stored tokens are decrypted with the process settings' key (core.crypto).
-    os.environ["ATELIER_SECRET_KEY"] = SECRET_KEY
-    get_settings.cache_clear()
-    settings = Settings(
-        environment=Environment.TEST,
-        database_url=database_url,
-        redis_url=redis_url,
-        secret_key=SECRET_KEY,
-        public_base_url="https://bench.example",
-        telegram_api_base="http://127.0.0.1:9",  # never called: replies ride in the response
-        log_level="WARNING",
-    )
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    redis = create_redis(settings)
-    await redis.flushdb()
-    await close_redis(redis)
+    settings = await webhook_settings(database_url, redis_url)
     await _seed(settings)
 
     app = create_app(settings)
@@ -380,14 +362,6 @@ async def run(database_url: str, redis_url: str, args: argparse.Namespace) -> No
     )
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.webhook", description=__doc__)
     parser.add_argument("--database-url", help="postgresql+asyncpg://... (default: throwaway)")
@@ -396,16 +370,8 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
-    if args.database_url:
-        await run(args.database_url, args.redis_url, args)
-        return
-    name = f"atelier_bench_webhook_{os.getpid()}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        await run(f"{base}/{name}", args.redis_url, args)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with database(args.database_url, "webhook") as url:
+        await run(url, args.redis_url, args)
 
 
 if __name__ == "__main__":
