@@ -15,6 +15,8 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject
 
+from tenants import admins
+
 
 class InlineFilter(Filter):
     """A filter whose answer is a plain ``test`` of the event and the middleware data: no I/O,
@@ -63,3 +65,15 @@ class SlashText(InlineFilter):
 class PrivateChat(InlineFilter):
     def test(self, event: ChatMemberUpdated, data: dict[str, Any]) -> bool:
         return event.chat.type == "private"
+
+
+class TenantAdminOnly(Filter):
+    """Only the tenant's owner or one of its co-admins. It reads the database, so put it after
+    the cheap filters (a command filter first) and it runs only for the admin commands."""
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
+        sender = getattr(event, "from_user", None)
+        if sender is None:
+            return False
+        role = await admins.role_of(data["session"], data["tenant"], sender.id)
+        return role is not admins.Role.FAN

@@ -14,7 +14,7 @@ from core.models.payments import (
     Refund,
     TenantSubscription,
 )
-from core.models.tenant import Tenant, TenantBot, TenantRole
+from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
 from core.models.user import User
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "RunStatus",
     "ShareLink",
     "Tenant",
+    "TenantAdmin",
     "TenantBot",
     "TenantRole",
     "TenantSubscription",

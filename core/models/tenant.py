@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigIntId, TenantOwned, TimestampMixin
@@ -43,3 +43,16 @@ class TenantBot(TenantOwned, TimestampMixin, Base):
     # A keyed hash of the webhook secret: enough to check the header, useless if leaked.
     webhook_secret_hash: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TenantAdmin(TenantOwned, TimestampMixin, Base):
+    """A co-admin the creator added by Telegram user id. The owner is not listed here: the
+    owner is ``Tenant.owner_telegram_id`` and cannot be removed."""
+
+    __tablename__ = "tenant_admins"
+    tenant_id_indexed = False  # UNIQUE (tenant_id, telegram_id) leads with it
+    __table_args__ = (UniqueConstraint("tenant_id", "telegram_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    added_by_telegram_id: Mapped[int] = mapped_column(BigInteger)

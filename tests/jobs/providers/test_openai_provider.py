@@ -262,7 +262,7 @@ async def test_unreachable_server_is_transient() -> None:
 async def test_cancellation_abandons_a_slow_request(
     provider: OpenAIProvider, control: OpenAIServerControl
 ) -> None:
-    control.delay_next(2.0)
+    control.delay_next(30.0)
     cancelled = asyncio.Event()
     request = ProviderRequest(ToolKind.TEXT, {"prompt": "hi"}, is_cancelled=cancelled.is_set)
     task = asyncio.create_task(provider.run(request))
@@ -271,7 +271,7 @@ async def test_cancellation_abandons_a_slow_request(
     started = time.perf_counter()
     with pytest.raises(ProviderCancelled):
         await task
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 10  # the request itself would take 30 s
 
 
 async def test_configuration_from_settings(server: tuple[str, OpenAIServerControl]) -> None:
