@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # Errors name the setting but never echo its value: a mistyped secret (the platform
+        # mnemonic, a key) must not land in a start-up traceback or a log.
+        hide_input_in_errors=True,
     )
 
     environment: Environment = Environment.DEV

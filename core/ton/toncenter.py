@@ -193,3 +193,16 @@ class ToncenterClient:
         if not 0 <= value < 2**256:
             raise TonApiError("get_public_key returned a number that is not a key")
         return value.to_bytes(32, "big")
+
+
+class ToncenterPublicKeys:
+    """A :class:`core.ton.proof.PublicKeySource` that opens a client only when asked: most
+    proofs come from known wallet codes and never need the chain."""
+
+    def __init__(self, settings: Settings, **client_options: Any) -> None:
+        self._settings = settings
+        self._options = client_options
+
+    async def get_public_key(self, address: TonAddress) -> bytes | None:
+        async with ToncenterClient.from_settings(self._settings, **self._options) as client:
+            return await client.get_public_key(address)
