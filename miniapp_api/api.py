@@ -14,6 +14,7 @@ from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
+from miniapp_api.ton import endpoints as ton
 from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
@@ -25,3 +26,4 @@ api_router.include_router(drive.public_router, tags=["drive"])
 api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
+api_router.include_router(ton.router, prefix="/ton", tags=["ton"])

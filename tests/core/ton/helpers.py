@@ -37,7 +37,7 @@ CUSTOM_CODE = Builder().store_uint(0xC0FFEE, 24).end_cell()
 
 
 @dataclass(frozen=True)
-class TestWallet:
+class SampleWallet:
     version: str  # "v3r2" | "v4r2" | "v5r1" | "custom"
     network: str
     signing_key: SigningKey
@@ -72,7 +72,7 @@ def _data(version: str, public_key: bytes, network: str) -> Cell:
 
 def make_wallet(
     version: str = "v4r2", network: str = "mainnet", *, seed: bytes | None = None
-) -> TestWallet:
+) -> SampleWallet:
     key = SigningKey(seed) if seed else SigningKey.generate()
     public_key = bytes(key.verify_key)
     if version == "custom":
@@ -80,7 +80,7 @@ def make_wallet(
     else:
         code, data = wallet_code(WalletVersion(version)), _data(version, public_key, network)
     state_init = StateInit(code=code, data=data).serialize()
-    return TestWallet(version, network, key, state_init)
+    return SampleWallet(version, network, key, state_init)
 
 
 def spec_message(workchain: int, address_hash: bytes, domain: str, ts: int, payload: str) -> bytes:
@@ -107,7 +107,7 @@ def wallet_signature(
 
 
 def proof_body(
-    wallet: TestWallet,
+    wallet: SampleWallet,
     payload: str,
     *,
     domain: str = DOMAIN,
