@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET_KEY = "change-me"  # noqa: S105 - the placeholder itself, refused in production
@@ -22,6 +23,18 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class TonNetwork(StrEnum):
+    """The TON network the platform's wallets live on; a linked wallet must be on it too."""
+
+    MAINNET = "mainnet"
+    TESTNET = "testnet"
+
+    @property
+    def global_id(self) -> int:
+        """The network's ``global_id``, which TON Connect sends as ``network`` ("-239"/"-3")."""
+        return -239 if self is TonNetwork.MAINNET else -3
+
+
 class Settings(BaseSettings):
     """Every setting Atelier reads; documented one by one in ``.env.example``."""
 
@@ -30,6 +43,9 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # Errors name the setting but never echo its value: a mistyped secret (the platform
+        # mnemonic, a key) must not land in a start-up traceback or a log.
+        hide_input_in_errors=True,
     )
 
     environment: Environment = Environment.DEV
@@ -46,8 +62,21 @@ class Settings(BaseSettings):
     # https://api.replicate.com; tools with provider "predictions" name their model.
     predictions_base_url: str | None = None
     predictions_api_key: str | None = None
+    # TON: a toncenter-compatible API (v3 paths) and its key, the network, the ton_proof checks
+    # (the domain wallets sign, default the host of PUBLIC_BASE_URL; the oldest proof and the
+    # life of a proof payload, seconds), where fans pay, the platform's cut in basis points, the
+    # platform wallet's 24 words (payouts), and the TON Connect manifest's name and links.
     ton_api_base: str = "https://toncenter.com"
-    ton_network: str = "mainnet"
+    ton_api_key: SecretStr | None = None
+    ton_network: TonNetwork = TonNetwork.MAINNET
+    ton_proof_domain: str | None = None
+    ton_proof_ttl: int = Field(default=900, ge=30, le=86_400)
+    ton_merchant_address: str | None = None
+    ton_platform_fee_bps: int = Field(default=500, ge=0, le=10_000)
+    ton_platform_mnemonic: SecretStr | None = None
+    ton_connect_app_name: str = "Atelier"
+    ton_connect_terms_url: str | None = None
+    ton_connect_privacy_url: str | None = None
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = Field(default=20, ge=1)
@@ -69,6 +98,46 @@ class Settings(BaseSettings):
                 "print(secrets.token_urlsafe(48))'`"
             )
         return self
+
+    @field_validator("ton_merchant_address")
+    @classmethod
+    def _check_merchant_address(cls, value: str | None) -> str | None:
+        """Fail at start-up, not at the first invoice, when the address is not an address."""
+        if not value:
+            return None
+        from core.ton.address import parse_address  # pytoniq-core only when TON is configured
+        from core.ton.errors import InvalidAddressError
+
+        try:
+            parse_address(value)
+        except InvalidAddressError:
+            raise ValueError("ATELIER_TON_MERCHANT_ADDRESS is not a TON address") from None
+        return value
+
+    @field_validator("ton_api_key")
+    @classmethod
+    def _blank_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("ton_platform_mnemonic")
+    @classmethod
+    def _check_mnemonic(cls, value: SecretStr | None) -> SecretStr | None:
+        """24 valid TON words or nothing; the message never repeats the words."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from pytoniq_core.crypto.keys import mnemonic_is_valid
+
+        if not mnemonic_is_valid(value.get_secret_value().split()):
+            raise ValueError("ATELIER_TON_PLATFORM_MNEMONIC is not a valid 24-word TON mnemonic")
+        return value
+
+    @property
+    def ton_proof_domain_value(self) -> str:
+        """The domain a wallet must have signed: ``TON_PROOF_DOMAIN`` or our public host[:port]
+        (what a wallet reads from the manifest URL), lower-cased."""
+        if self.ton_proof_domain:
+            return self.ton_proof_domain.strip().lower()
+        return urlsplit(self.public_base_url).netloc.rpartition("@")[2].lower()
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,6 +15,7 @@ from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.creator import endpoints as creator
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
+from miniapp_api.ton import endpoints as ton
 from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
@@ -27,3 +28,4 @@ api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
+api_router.include_router(ton.router, prefix="/ton", tags=["ton"])

@@ -22,6 +22,7 @@ from miniapp_api.api import api_router
 from miniapp_api.errors import install_error_handlers
 from miniapp_api.metrics import HttpMetrics
 from miniapp_api.middleware import RequestContextMiddleware
+from miniapp_api.ton.endpoints import manifest_router as tonconnect_manifest
 
 
 @asynccontextmanager
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(api_router)
     app.include_router(files.router)
+    app.include_router(tonconnect_manifest)
     return app
 
 

@@ -15,6 +15,7 @@ from core.models.payments import (
     TenantSubscription,
 )
 from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
+from core.models.ton import TonWallet
 from core.models.user import User
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "TenantSubscription",
     "TenantText",
     "TenantToolSettings",
+    "TonWallet",
     "Tool",
     "ToolCategory",
     "ToolFavourite",

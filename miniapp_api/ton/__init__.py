@@ -1,0 +1,1 @@
+"""Mini App TON: proof payloads, linking a wallet with a verified ``ton_proof``, the manifest."""

@@ -1,0 +1,67 @@
+"""Shapes of the TON API. The proof comes in the shape ``@tonconnect/ui`` hands a backend:
+``wallet.account`` (``address``, ``chain`` as ``network``, ``publicKey`` as ``public_key``)
+plus ``wallet.connectItems.tonProof.proof`` with the account's ``walletStateInit`` as
+``proof.state_init``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.ton.proof import MAX_DOMAIN_BYTES, MAX_PAYLOAD_BYTES, TonProofClaim
+
+
+class ProofPayloadOut(BaseModel):
+    payload: str = Field(description="Pass to TON Connect as `tonProof`; single use.")
+    expires_at: int = Field(description="Unix time after which the payload is refused.")
+
+
+class TonProofDomainIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    length_bytes: int = Field(alias="lengthBytes", ge=0, le=MAX_DOMAIN_BYTES)
+    value: str = Field(max_length=MAX_DOMAIN_BYTES)
+
+
+class TonProofItemIn(BaseModel):
+    timestamp: int = Field(ge=0, le=2**63 - 1, description="Unix seconds (number or string).")
+    domain: TonProofDomainIn
+    signature: str = Field(max_length=200, description="Base64 Ed25519 signature.")
+    payload: str = Field(max_length=MAX_PAYLOAD_BYTES)
+    state_init: str | None = Field(
+        default=None, max_length=24_000, description="Base64 BoC of the wallet's stateInit."
+    )
+
+
+class TonProofIn(BaseModel):
+    address: str = Field(max_length=100, description="Raw `0:<hex>` (or user-friendly).")
+    network: int | str = Field(description="`-239` mainnet, `-3` testnet.")
+    public_key: str = Field(max_length=130, description="Hex, as the wallet reports it.")
+    proof: TonProofItemIn
+
+    def claim(self) -> TonProofClaim:
+        return TonProofClaim(
+            address=self.address,
+            network=str(self.network),
+            public_key=self.public_key,
+            timestamp=self.proof.timestamp,
+            domain=self.proof.domain.value,
+            domain_length=self.proof.domain.length_bytes,
+            signature=self.proof.signature,
+            payload=self.proof.payload,
+            state_init=self.proof.state_init,
+        )
+
+
+class TonWalletOut(BaseModel):
+    address: str = Field(description="User-friendly, non-bounceable: how the wallet is shown.")
+    address_raw: str
+    network: str
+    public_key: str
+    wallet_version: str | None = Field(description="v3r2 | v4r2 | v5r1, or null if other.")
+    linked_at: datetime
+
+
+class TonWalletStateOut(BaseModel):
+    wallet: TonWalletOut | None
