@@ -6,7 +6,8 @@
 
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { App } from "./app/App";
+import { App, resolve } from "./app/App";
+import { currentPath } from "./app/router";
 import { startApi } from "./api/session";
 import { I18nProvider, applyDirection, format, loadDict, pickLanguage, savedChoice } from "./i18n";
 import { loadLaunchParams } from "./telegram/launch";
@@ -31,7 +32,10 @@ async function boot(): Promise<void> {
     // warm: screens await this same request instead of starting their own
     void startApi(launch.botId, launch.initData).ensureSession().catch(() => undefined);
   }
-  const dict = await loadDict(lang);
+  const [dict] = await Promise.all([
+    loadDict(lang),
+    launched ? resolve(currentPath()).route.screen.preload().catch(() => undefined) : null,
+  ]);
 
   if (!launched) {
     root.render(

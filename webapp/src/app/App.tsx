@@ -1,6 +1,7 @@
 /** The shell: top bar (back, title, language), the current screen, the main button, the tabs. */
 
 import { Component, Suspense, useEffect, type ReactNode } from "react";
+import { saveLanguage } from "../api/me";
 import { api } from "../api/session";
 import { LANGUAGE_NAMES, LANGUAGES, asLang, savedChoice, useI18n, type Lang } from "../i18n";
 import { telegram } from "../telegram/webapp";
@@ -27,7 +28,7 @@ class ScreenBoundary extends Component<{ children: ReactNode; resetKey: string }
   }
 }
 
-function resolve(path: string): { route: RouteDef; params: Params } {
+export function resolve(path: string): { route: RouteDef; params: Params } {
   for (const route of ROUTES) {
     const params = match(route.pattern, path);
     if (params) return { route, params };
@@ -44,9 +45,12 @@ function LanguageSwitch() {
         aria-label={t("common.language")}
         data-testid="language"
         value={lang}
-        onChange={(event) => {
+        onChange={async (event) => {
+          const chosen = event.target.value as Lang;
           telegram.select();
-          void setLang(event.target.value as Lang);
+          // the bot and the server-made texts (tool names, packs) follow the same choice
+          await saveLanguage(chosen).catch(() => undefined);
+          await setLang(chosen);
         }}
       >
         {LANGUAGES.map((code) => (
@@ -139,7 +143,7 @@ function useServerLanguage() {
 
 export function App() {
   const location = useLocation();
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { route, params } = resolve(location.path);
   const tab = TABS.find((item) => item.id === route.tab) ?? TABS[0];
   useBackButton(route.root ? null : () => goBack(tab?.path ?? "/"));
@@ -152,7 +156,8 @@ export function App() {
         <ScreenBoundary resetKey={location.path}>
           <Suspense fallback={<Loading />}>
             <ParamsProvider value={params}>
-              <Screen key={route.pattern} />
+              {/* a new language remounts the screen: server texts come again in it */}
+              <Screen key={`${route.pattern}:${lang}`} />
             </ParamsProvider>
           </Suspense>
         </ScreenBoundary>

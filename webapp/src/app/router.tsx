@@ -7,6 +7,7 @@
 
 import {
   createContext,
+  startTransition,
   useContext,
   useEffect,
   useMemo,
@@ -69,7 +70,8 @@ export function goBack(fallback = "/"): void {
 export function useLocation(): Location {
   const [location, setLocation] = useState(current);
   useEffect(() => {
-    const update = () => setLocation(current());
+    // a transition: a screen whose chunk is still loading keeps the old one on screen
+    const update = () => startTransition(() => setLocation(current()));
     listeners.add(update);
     return () => {
       listeners.delete(update);
@@ -124,4 +126,9 @@ export function Link(props: {
       {props.children}
     </a>
   );
+}
+
+/** The route's screen chunk, loaded before the first render (see `screen.tsx`). */
+export function currentPath(): string {
+  return current().path;
 }

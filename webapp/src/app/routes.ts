@@ -4,9 +4,9 @@
  * the API client, i18n and the Telegram adapter need no change.
  */
 
-import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { Key } from "../i18n";
 import type { IconName } from "../ui/icons";
+import { screen, type Screen } from "./screen";
 
 export type TabId = "drive" | "store" | "jobs" | "wallet";
 
@@ -22,16 +22,16 @@ export interface RouteDef {
   tab: TabId;
   /** A tab's first screen: no back button. */
   root?: boolean;
-  screen: LazyExoticComponent<ComponentType>;
+  screen: Screen;
 }
 
-const Drive = lazy(() => import("../screens/drive/DriveScreen"));
-const Trash = lazy(() => import("../screens/drive/TrashScreen"));
-const Store = lazy(() => import("../screens/store/StoreScreen"));
-const Tool = lazy(() => import("../screens/store/ToolScreen"));
-const Jobs = lazy(() => import("../screens/jobs/JobsScreen"));
-const Job = lazy(() => import("../screens/jobs/JobScreen"));
-const Wallet = lazy(() => import("../screens/wallet/WalletScreen"));
+const Drive = screen(() => import("../screens/drive/DriveScreen"));
+const Trash = screen(() => import("../screens/drive/TrashScreen"));
+const Store = screen(() => import("../screens/store/StoreScreen"));
+const Tool = screen(() => import("../screens/store/ToolScreen"));
+const Jobs = screen(() => import("../screens/jobs/JobsScreen"));
+const Job = screen(() => import("../screens/jobs/JobScreen"));
+const Wallet = screen(() => import("../screens/wallet/WalletScreen"));
 
 export const TABS: TabDef[] = [
   { id: "drive", path: "/", label: "tab.drive", icon: "drive" },
@@ -53,8 +53,8 @@ export const ROUTES: RouteDef[] = [
 
 /** Warm a tab's chunk before it is tapped (on hover/touch of the tab). */
 export const PRELOAD: Record<TabId, () => Promise<unknown>> = {
-  drive: () => import("../screens/drive/DriveScreen"),
-  store: () => import("../screens/store/StoreScreen"),
-  jobs: () => import("../screens/jobs/JobsScreen"),
-  wallet: () => import("../screens/wallet/WalletScreen"),
+  drive: Drive.preload,
+  store: Store.preload,
+  jobs: Jobs.preload,
+  wallet: Wallet.preload,
 };

@@ -31,14 +31,13 @@ const PATHS = {
 
 export type IconName = keyof typeof PATHS;
 
-export function Icon({ name, ...props }: { name: IconName } & SVGProps<SVGSVGElement>) {
-  const filled = name === "star" && props.fill;
+export function Icon({ name, fill, ...props }: { name: IconName } & SVGProps<SVGSVGElement>) {
   return (
     <svg
       viewBox="0 0 24 24"
       width="1.25em"
       height="1.25em"
-      fill={filled ? "currentColor" : "none"}
+      fill={fill ?? "none"}
       stroke="currentColor"
       strokeWidth={1.8}
       strokeLinecap="round"

@@ -54,9 +54,9 @@ function Crumb(props: { label: string; to: string; current: boolean; onDrop: (ev
   );
 }
 
-function UsageBar() {
+function UsageBar({ version }: { version: number }) {
   const i18n = useI18n();
-  const usage = useResource(() => drive.usage(), []);
+  const usage = useResource(() => drive.usage(), [version]);
   const data = usage.data;
   if (!data) return null;
   const quota = data.quota_bytes;
@@ -106,6 +106,8 @@ export default function DriveScreen() {
   const [menu, setMenu] = useState<{ x: number; y: number; target: Target } | null>(null);
   const [dialog, setDialog] = useState<Dialog | null>(null);
   const [preview, setPreview] = useState<FileOut | null>(null);
+  const [usageVersion, setUsageVersion] = useState(0);
+  const usageChanged = useCallback(() => setUsageVersion((n) => n + 1), []);
   const fileInput = useRef<HTMLInputElement>(null);
   const { listing } = data;
 
@@ -117,9 +119,10 @@ export default function DriveScreen() {
   const onUploaded = useCallback(
     (file: FileOut, target: number | null) => {
       if (target === folderId && !searching) data.addFile(file);
+      usageChanged();
       toast(t("drive.uploaded", { name: file.name }), "success");
     },
-    [folderId, searching, data, t],
+    [folderId, searching, data, t, usageChanged],
   );
   const uploads = useUploads(onUploaded);
 
@@ -433,7 +436,7 @@ export default function DriveScreen() {
         </button>
       )}
 
-      <UsageBar />
+      <UsageBar version={usageVersion} />
 
       {menu && <ContextMenu x={menu.x} y={menu.y} items={menuItems(menu.target)} onClose={() => setMenu(null)} />}
       {preview && <Preview file={preview} onClose={() => setPreview(null)} />}
