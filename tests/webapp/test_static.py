@@ -102,3 +102,9 @@ def test_initial_javascript_fits_the_budget() -> None:
     total = sum(sizes.values())
     print(f"initial JavaScript: {total / 1024:.1f} KB gzip ({sizes})")
     assert total <= BUDGET_BYTES, sizes
+
+
+def test_the_image_builds_the_front_end() -> None:
+    dockerfile = (webapp.DEFAULT_DIST.parents[1] / "Dockerfile").read_text()
+    assert "npm run build" in dockerfile
+    assert "COPY --from=webapp /webapp/dist ./webapp/dist" in dockerfile
