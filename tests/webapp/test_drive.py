@@ -95,8 +95,22 @@ async def test_upload_thumbnail_folder_and_drag_into_it(open_app: OpenApp) -> No
     await page.keyboard.press("Escape")
     await preview.wait_for(state="detached")
 
-    # Back to the root through the in-page back button (no Telegram BackButton here).
+    # The context menu puts it in the trash; the trash view brings it back.
+    await moved.get_by_role("button", name="Actions for fox.png").click()
+    await page.get_by_test_id("context-menu").get_by_role("menuitem", name="Move to trash").click()
+    await moved.wait_for(state="detached")
+    await page.get_by_test_id("open-trash").click()
+    trashed = page.get_by_test_id("trash-item").filter(has_text="fox.png")
+    await trashed.wait_for()
+    await app.screenshot("trash")
+    await trashed.get_by_role("button", name="Restore").click()
+    await page.get_by_test_id("empty").filter(has_text="The trash is empty").wait_for()
+
+    # Back through the in-page back button (no Telegram BackButton here) to the folder.
     await page.get_by_test_id("back").click()
+    await page.get_by_test_id("crumb").filter(has_text="Renders").wait_for()
+    await page.get_by_test_id("file").filter(has_text="fox.png").wait_for()
+    await page.get_by_test_id("crumb").filter(has_text="My files").locator("a").click()
     await page.get_by_test_id("folder").filter(has_text="Renders").wait_for()
     assert await page.get_by_test_id("file").count() == 0
     assert not app.errors, app.errors

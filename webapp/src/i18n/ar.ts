@@ -165,6 +165,7 @@ const ar: Record<Key, string> = {
   "wallet.credits": "رصيد",
   "wallet.reserved": "{reserved} محجوز لمهام جارية · المجموع {balance}",
   "wallet.buy": "شراء رصيد",
+  "wallet.stars": "نجوم تيليجرام",
   "wallet.bonus": "+{bonus} مكافأة",
   "wallet.no_packs": "لا توجد باقات رصيد معروضة الآن",
   "wallet.paid": "تم استلام الدفع. يصل رصيدك خلال لحظات.",

@@ -163,6 +163,7 @@ const en = {
   "wallet.credits": "credits",
   "wallet.reserved": "{reserved} held for running jobs · {balance} in total",
   "wallet.buy": "Buy credits",
+  "wallet.stars": "Telegram Stars",
   "wallet.bonus": "+{bonus} bonus",
   "wallet.no_packs": "No credit packs are on sale right now",
   "wallet.paid": "Payment received. Your credits arrive in a moment.",

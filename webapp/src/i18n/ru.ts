@@ -165,6 +165,7 @@ const ru: Record<Key, string> = {
   "wallet.credits": "кредитов",
   "wallet.reserved": "{reserved} зарезервировано под задачи · всего {balance}",
   "wallet.buy": "Купить кредиты",
+  "wallet.stars": "звёзд Telegram",
   "wallet.bonus": "+{bonus} в подарок",
   "wallet.no_packs": "Сейчас нет пакетов кредитов в продаже",
   "wallet.paid": "Оплата получена. Кредиты поступят через мгновение.",

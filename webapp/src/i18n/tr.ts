@@ -165,6 +165,7 @@ const tr: Record<Key, string> = {
   "wallet.credits": "kredi",
   "wallet.reserved": "{reserved} süren işler için ayrıldı · toplam {balance}",
   "wallet.buy": "Kredi satın al",
+  "wallet.stars": "Telegram Yıldızı",
   "wallet.bonus": "+{bonus} bonus",
   "wallet.no_packs": "Şu anda satışta kredi paketi yok",
   "wallet.paid": "Ödeme alındı. Kredileriniz birazdan gelir.",

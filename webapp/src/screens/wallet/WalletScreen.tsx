@@ -7,6 +7,7 @@ import { markInteractive } from "../../app/perf";
 import { useI18n, type Key } from "../../i18n";
 import { telegram } from "../../telegram/webapp";
 import { errorMessage } from "../../ui/errors";
+import { Icon } from "../../ui/icons";
 import { Empty, ErrorView, Loading } from "../../ui/states";
 import { toast } from "../../ui/toast";
 import { useResource } from "../../ui/useResource";
@@ -63,7 +64,9 @@ function Packs({ onBought }: { onBought: () => void }) {
             {pack.bonus > 0 && <span className="bonus">{t("wallet.bonus", { bonus: i18n.number(pack.bonus) })}</span>}
           </div>
           <button type="button" className="button primary" disabled={busy !== null} onClick={() => void buy(pack)} data-testid="buy">
-            ⭐ {i18n.number(pack.stars)}
+            <Icon name="star" fill="currentColor" />
+            <span className="sr-only">{t("wallet.stars")}</span>
+            {i18n.number(pack.stars)}
           </button>
         </li>
       ))}
@@ -103,7 +106,7 @@ function History({ version }: { version: number }) {
               <div className="stack tight">
                 <strong>{t(KIND_KEYS[entry.kind])}</strong>
                 <span className="muted small">
-                  {[entry.tool, entry.reason].filter(Boolean).join(" · ") || "—"} · {i18n.date(entry.created_at)}
+                  {[entry.tool, entry.reason, i18n.date(entry.created_at)].filter(Boolean).join(" · ")}
                 </span>
               </div>
               <div className="stack tight end-text">
