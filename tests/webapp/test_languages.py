@@ -78,7 +78,9 @@ async def test_telegram_theme_colours_light_and_dark(open_app: OpenApp) -> None:
     await page.get_by_test_id("empty").wait_for()
     assert await page.evaluate(css, "--tg-theme-bg-color") == "#17212b"
     assert await page.evaluate("document.documentElement.dataset.scheme") == "dark"
-    background = await page.locator(".topbar").evaluate("el => getComputedStyle(el).backgroundColor")
+    background = await page.locator(".topbar").evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
     assert background == "rgb(23, 33, 43)"
     await app.screenshot("drive-dark")
     assert not app.errors, app.errors
