@@ -8,6 +8,7 @@
  * which asks the fan to reopen the app from the bot.
  */
 
+import { userOf } from "../telegram/launch";
 import type { SignInResponse } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -92,7 +93,8 @@ export class Api {
     readonly botId: number,
     private readonly initData: string,
   ) {
-    this.storageKey = `atelier.session.${botId}`;
+    // per bot and Telegram user: another account in the same tab must not reuse the token
+    this.storageKey = `atelier.session.${botId}.${userOf(initData)?.id ?? 0}`;
     this.session = this.restore();
   }
 

@@ -132,7 +132,7 @@ export default function DriveScreen() {
   };
 
   const moveFiles = async (ids: number[], target: number | null) => {
-    if (!ids.length || target === folderId) return;
+    if (!ids.length || (!searching && target === folderId)) return;
     try {
       await drive.moveFiles(ids, target);
       telegram.impact("medium");
