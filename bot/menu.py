@@ -28,6 +28,7 @@ FAN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("buy", N_("Buy credits")),
     ("app", N_("Open the app")),
     ("balance", N_("Your credits")),
+    ("wallet", N_("Your TON wallet")),
     ("invite", N_("Invite friends and earn credits")),
     ("language", N_("Change the language")),
     ("reset", N_("Forget our conversation")),

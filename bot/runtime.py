@@ -43,6 +43,7 @@ from bot.middlewares import setup_middlewares
 from bot.prefetch import Prefetch, describe, prefetch
 from bot.routing import MISSING, BotRoute, RouteCache
 from bot.storage import PrefetchingRedisStorage, reset, use_prefetched_state
+from bot.wallet_ton.messages import chat_waits
 from core.models import Tenant, TenantBot, TenantRole
 from core.settings import Settings
 from tenants.webhooks import BotSetup, configure_webhook, route_version_key, secret_matches
@@ -77,6 +78,7 @@ def feature_routers() -> list[Router]:
     from bot.settings import handlers as settings
     from bot.start import handlers as start
     from bot.wallet import handlers as wallet
+    from bot.wallet_ton import handlers as wallet_ton
 
     modules = (
         onboarding,
@@ -84,6 +86,7 @@ def feature_routers() -> list[Router]:
         start,
         settings,
         wallet,
+        wallet_ton,
         referrals,
         members,
         generation,
@@ -150,6 +153,7 @@ class BotRuntime:
         self.bots = BotCache(self.api_session, bot_cache_size)
         self.routes = RouteCache(session_factory)
         self.storage = PrefetchingRedisStorage(redis)
+        self.ton_waits = chat_waits(settings, session_factory, redis, self.api_session)
         self.dp = create_dispatcher(self, extra_routers)
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -314,6 +318,7 @@ class BotRuntime:
 
     async def close(self) -> None:
         """Let background updates finish (briefly), then close the shared HTTP session."""
+        await self.ton_waits.close()  # their leases go, so the worker's sweep takes over
         if self._background:
             _, pending = await asyncio.wait(list(self._background), timeout=5)
             for task in pending:

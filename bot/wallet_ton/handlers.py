@@ -1,0 +1,144 @@
+"""``/wallet``: the fan's TON wallet in chat — shown when linked, connected through TON Connect
+otherwise (a link button and a QR code; the wait runs in the background, see
+:mod:`bot.wallet_ton.connect`), disconnected on request."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.methods import SendMessage
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.filters import CallbackIs
+from bot.i18n import Texts
+from bot.routing import TenantInfo
+from bot.wallet_ton import connect
+from bot.wallet_ton.messages import (
+    CANCEL_DATA,
+    CONNECT_PREFIX,
+    DISCONNECT_DATA,
+    disconnect_keyboard,
+    edit_caption,
+    link_keyboard,
+    qr_png,
+    wallets_keyboard,
+)
+from tenants.ton import service as ton_service
+from tenants.ton.tonconnect import find_wallet_app, load_wallet_apps
+from tenants.users import BotUser
+
+if TYPE_CHECKING:
+    from bot.runtime import BotRuntime
+
+
+async def wallet_command(
+    message: Message,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    user: BotUser,
+    texts: Texts,
+    runtime: BotRuntime,
+) -> SendMessage:
+    wallet = await ton_service.get_wallet(session, tenant.id, user.id)
+    if wallet is not None:
+        return message.answer(
+            texts("tonconnect.linked", address=wallet.address),
+            reply_markup=disconnect_keyboard(texts),
+        )
+    apps = await load_wallet_apps(runtime.redis, runtime.settings)
+    return message.answer(texts("tonconnect.choose"), reply_markup=wallets_keyboard(apps))
+
+
+async def connect_button(
+    callback: CallbackQuery,
+    tenant: TenantInfo,
+    user: BotUser,
+    texts: Texts,
+    bot: Bot,
+    runtime: BotRuntime,
+) -> Any:
+    """Show a fresh link for the chosen wallet (replacing any older one) and start waiting."""
+    apps = await load_wallet_apps(runtime.redis, runtime.settings)
+    app = find_wallet_app(apps, (callback.data or "").removeprefix(CONNECT_PREFIX))
+    if app is None:
+        return callback.answer(texts("tonconnect.gone"), show_alert=True)
+    chat_id, redis = user.telegram_id, runtime.redis
+    old = await connect.cancel_pending(redis, connect.slot_of(bot.id, chat_id))
+    if old is not None and old.message_id is not None:
+        await edit_caption(bot, chat_id, old.message_id, texts("tonconnect.cancelled"), None)
+    pending, link = await connect.start_connect(
+        redis,
+        runtime.settings,
+        app,
+        tenant_id=tenant.id,
+        user_id=user.id,
+        telegram_bot_id=bot.id,
+        chat_id=chat_id,
+        locale=texts.locale,
+    )
+    minutes = max(round(runtime.settings.ton_connect_timeout / 60), 1)
+    sent = await bot.send_photo(
+        chat_id,
+        BufferedInputFile(qr_png(link), filename="ton-connect.png"),
+        caption=texts("tonconnect.scan", wallet=app.name, minutes=minutes),
+        reply_markup=link_keyboard(texts, app, link),
+    )
+    pending.message_id = sent.message_id
+    await connect.save_pending(redis, pending)
+    runtime.ton_waits.wait_for(pending)
+    return callback.answer()
+
+
+async def cancel_button(
+    callback: CallbackQuery, user: BotUser, texts: Texts, bot: Bot, runtime: BotRuntime
+) -> Any:
+    await connect.cancel_pending(runtime.redis, connect.slot_of(bot.id, user.telegram_id))
+    if isinstance(callback.message, Message):
+        await edit_caption(
+            bot, user.telegram_id, callback.message.message_id, texts("tonconnect.cancelled"), None
+        )
+    return callback.answer()
+
+
+async def disconnect_button(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    user: BotUser,
+    texts: Texts,
+    bot: Bot,
+    runtime: BotRuntime,
+    after_commit: list[Any],
+) -> Any:
+    """Unlink the wallet; after the commit, tell the wallet (bounded, in the background)."""
+    await ton_service.unlink_wallet(session, tenant.id, user.id)
+    after_commit.append(partial(_forget, runtime.ton_waits, bot.id, user.telegram_id))
+    text = texts("tonconnect.disconnected")
+    message = callback.message
+    if isinstance(message, Message):
+        if message.photo:
+            await edit_caption(bot, user.telegram_id, message.message_id, text, None)
+        else:
+            await message.edit_text(text, reply_markup=None)
+    return callback.answer()
+
+
+async def _forget(waits: connect.ConnectWaits, telegram_bot_id: int, chat_id: int) -> None:
+    waits.spawn(
+        connect.forget_session(waits.deps, telegram_bot_id, chat_id),
+        f"ton-forget:{telegram_bot_id}:{chat_id}",
+    )
+
+
+def create_router() -> Router:
+    """A fresh router per Dispatcher (an aiogram router has one parent)."""
+    router = Router(name="wallet_ton")
+    router.message.register(wallet_command, Command("wallet"))
+    router.callback_query.register(connect_button, CallbackIs(CONNECT_PREFIX, prefix=True))
+    router.callback_query.register(cancel_button, CallbackIs(CANCEL_DATA))
+    router.callback_query.register(disconnect_button, CallbackIs(DISCONNECT_DATA))
+    return router
