@@ -340,7 +340,9 @@ class ChatTonConnect(TonConnect):  # type: ignore[misc]  # pytonconnect is untyp
         self.storage = storage
         self.policy = policy or ReconnectPolicy()
         self._listen = True
-        self.event: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.event: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self.unreachable: asyncio.Future[None] = loop.create_future()  # the gateway gave up
 
     def get_wallets(self) -> list[dict[str, Any]]:
         raise RuntimeError("use tenants.ton.tonconnect.load_wallet_apps (never blocks the loop)")
@@ -363,6 +365,8 @@ class ChatTonConnect(TonConnect):  # type: ignore[misc]  # pytonconnect is untyp
             self.event.set_result(message)
 
     def _gave_up(self) -> None:
+        if not self.unreachable.done():
+            self.unreachable.set_result(None)
         if not self.event.done():
             self.event.set_exception(BridgeUnreachableError("the wallet's bridge is unreachable"))
             self.event.exception()  # retrieved: nobody may be waiting any more
