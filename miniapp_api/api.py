@@ -13,8 +13,11 @@ from fastapi import APIRouter
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator.stats import endpoints as creator_stats
+from miniapp_api.creator.tasks import endpoints as creator_tasks
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
+from miniapp_api.tasks import endpoints as tasks
 from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
@@ -27,3 +30,6 @@ api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
+api_router.include_router(tasks.router, prefix="/tasks", tags=["tasks"])
+api_router.include_router(creator_tasks.router, prefix="/creator/tasks", tags=["creator"])
+api_router.include_router(creator_stats.router, prefix="/creator/stats", tags=["creator"])

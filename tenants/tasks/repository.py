@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -184,7 +184,7 @@ async def submissions(
     status: CompletionStatus,
     before_id: int | None,
     limit: int,
-) -> Sequence[Row[tuple[TaskCompletion, str, User]]]:
+) -> list[tuple[TaskCompletion, str, User]]:
     """Custom-task submissions with their task's title and the fan, newest first."""
     statement = (
         tenant_select(TaskCompletion, tenant_id)
@@ -197,7 +197,8 @@ async def submissions(
     )
     if before_id is not None:
         statement = statement.where(TaskCompletion.id < before_id)
-    return (await session.execute(statement)).tuples().all()  # type: ignore[return-value]
+    rows = (await session.execute(statement)).all()
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def set_problem(

@@ -29,8 +29,8 @@ from core import ledger
 from core.errors import ConflictError, ValidationError
 from core.models import CompletionStatus, Task, TaskCompletion, TaskKind, TaskProblem
 from tenants.stats.activity import app_streak, utc_day
+from tenants.tasks import levels, verify
 from tenants.tasks import repository as repo
-from tenants.tasks import verify
 from tenants.tasks.errors import AlreadyReviewedError, TaskNotFoundError
 
 logger = logging.getLogger(__name__)
@@ -411,3 +411,24 @@ async def pending_count(session: AsyncSession, tenant_id: int) -> int:
 
 def problem_of(task: Task) -> TaskProblem | None:
     return TaskProblem(task.problem) if task.problem else None
+
+
+async def fan_level(
+    session: AsyncSession,
+    tenant_id: int,
+    user_id: int,
+    *,
+    config: Mapping[str, Any],
+    language: str,
+    fallback_language: str,
+    translate: levels.Translate,
+) -> levels.Level:
+    """The fan's XP (the sum of their completions) and the level it reaches."""
+    xp = await repo.xp_of(session, tenant_id, user_id)
+    return levels.level_of(
+        xp,
+        levels.ladder(config),
+        language=language,
+        fallback_language=fallback_language,
+        translate=translate,
+    )
