@@ -120,7 +120,7 @@ async def app_streak(
     """Consecutive UTC days with a Mini App open, ending today — or yesterday, so a fan who
     has not opened the app yet today keeps their streak until the day is over. Counts at most
     ``longest`` days (a task only needs to know whether its target is reached)."""
-    since = today - timedelta(days=longest)
+    since = today - timedelta(days=longest + 1)  # a streak may end yesterday
     statement = (
         tenant_select(UserActivityDay, tenant_id)
         .with_only_columns(UserActivityDay.day)
