@@ -21,7 +21,8 @@ class Person:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        """No header at all for an empty token (an anonymous caller)."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
 
 @dataclass
