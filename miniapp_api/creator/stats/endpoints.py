@@ -4,10 +4,11 @@ minutes."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from core.errors import ValidationError
 from miniapp_api.clock import NowDep
 from miniapp_api.creator.deps import CreatorDep
 from miniapp_api.creator.stats.schemas import KeyNumbersOut, StatsOut
@@ -23,8 +24,10 @@ async def stats(
     creator: CreatorDep,
     session: SessionDep,
     now: NowDep,
-    days: Annotated[Literal[7, 30, 90], Query()] = 30,
+    days: Annotated[int, Query(description="7, 30 or 90")] = 30,
 ) -> StatsOut:
+    if days not in service.PERIODS:
+        raise ValidationError("days is 7, 30 or 90", field="days")
     today = utc_day(now)
     report = await service.report(session, creator.tenant.id, days=days, today=today)
     return StatsOut(
