@@ -66,15 +66,21 @@ def has_scalable_font(configured: str | None = None) -> bool:
     return find_font(configured) is not None
 
 
+GRID_LINES = 4
+
+
 def nice_ceiling(value: int) -> int:
-    """A round axis maximum at or above ``value`` (1, 2, 5 × 10ⁿ)."""
+    """A round axis maximum at or above ``value`` whose quarters are round too: four grid
+    steps of 1, 2, 2.5 or 5 × 10ⁿ (integers only)."""
     if value <= 0:
-        return 1
-    exponent = int(10 ** math.floor(math.log10(value)))
-    for step in (1, 2, 5, 10):
-        if value <= step * exponent:
-            return step * exponent
-    return 10 * exponent
+        return GRID_LINES
+    needed = value / GRID_LINES
+    exponent = 1
+    while True:
+        for step in (exponent, 2 * exponent, 5 * exponent // 2, 5 * exponent):
+            if step >= needed:
+                return GRID_LINES * step
+        exponent *= 10
 
 
 def render(
@@ -117,9 +123,9 @@ def _legend(draw: ImageDraw.ImageDraw, series: Sequence[Series], font: FontT) ->
 
 
 def _grid(draw: ImageDraw.ImageDraw, top: int, bottom: int, maximum: int, font: FontT) -> None:
-    for step in range(5):
-        value = maximum * step // 4
-        y = bottom - (bottom - top) * step / 4
+    for step in range(GRID_LINES + 1):
+        value = maximum * step // GRID_LINES
+        y = bottom - (bottom - top) * step / GRID_LINES
         draw.line((MARGIN_LEFT, y, WIDTH - MARGIN_RIGHT, y), fill=GRID, width=1)
         label = f"{value:,}"
         width = draw.textlength(label, font=font)
