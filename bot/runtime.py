@@ -77,6 +77,8 @@ def feature_routers() -> list[Router]:
     from bot.referrals import handlers as referrals
     from bot.settings import handlers as settings
     from bot.start import handlers as start
+    from bot.stats import handlers as stats  # issue 8: admins only
+    from bot.tasks import handlers as tasks  # issue 8
     from bot.wallet import handlers as wallet
     from bot.wallet_ton import handlers as wallet_ton
 
@@ -88,6 +90,8 @@ def feature_routers() -> list[Router]:
         wallet,
         wallet_ton,
         referrals,
+        tasks,
+        stats,
         members,
         generation,
         assistant,
