@@ -36,6 +36,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from arq.connections import ArqRedis
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import ConflictError
@@ -62,19 +63,6 @@ RENEW_EVERY_S = 5.0
 GRACE_S = 120  # records outlive their deadline a little, so the expiry can still be shown
 DISCONNECT_TIMEOUT_S = 5.0
 USER_DECLINED = 300
-
-_RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1])
-end
-return 0
-"""
 
 
 class Outcome(StrEnum):
@@ -243,11 +231,31 @@ class Lease:
         return bool(await self.redis.set(self.key, self.token, nx=True, px=LEASE_MS))
 
     async def renew(self) -> bool:
-        renewed = await self.redis.eval(_RENEW, 1, self.key, self.token, str(LEASE_MS))  # type: ignore[misc]
-        return bool(renewed)
+        return await self._if_ours(lambda pipe: pipe.pexpire(self.key, LEASE_MS))
 
     async def release(self) -> None:
-        await self.redis.eval(_RELEASE, 1, self.key, self.token)  # type: ignore[misc]
+        await self._if_ours(lambda pipe: pipe.delete(self.key))
+
+    async def _if_ours(self, change: Callable[[Any], Any]) -> bool:
+        """Apply ``change`` only while the lease is still ours (WATCH/MULTI rather than Lua:
+        the in-process Redis of ``atelier dev`` has no scripting)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(self.key)
+                current = await pipe.get(self.key)
+                if current is None or _text(current) != self.token:
+                    await pipe.unwatch()  # type: ignore[no-untyped-call]
+                    return False
+                pipe.multi()  # type: ignore[no-untyped-call]
+                change(pipe)
+                await pipe.execute()
+            except WatchError:
+                return False
+        return True
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 async def run_wait(deps: WaitDeps, slot: str, attempt: str | None = None) -> Result | None:
