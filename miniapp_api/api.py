@@ -12,9 +12,13 @@ from fastapi import APIRouter
 
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
+from miniapp_api.content import endpoints as content
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator.content import endpoints as creator_content
+from miniapp_api.creator.vip import endpoints as creator_vip
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
+from miniapp_api.vip import endpoints as vip
 from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
@@ -27,3 +31,8 @@ api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
+api_router.include_router(content.router, prefix="/feed", tags=["content"])
+api_router.include_router(content.media_router, prefix="/content", tags=["content"])
+api_router.include_router(vip.router, prefix="/vip", tags=["vip"])
+api_router.include_router(creator_content.router, prefix="/creator/content", tags=["creator"])
+api_router.include_router(creator_vip.router, prefix="/creator/vip", tags=["creator"])

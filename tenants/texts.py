@@ -581,7 +581,8 @@ TEXTS: dict[str, TextSpec] = {
         _spec(
             "feed.task_hint",
             N_(
-                "Complete the creator's task to unlock this post. The post opens by itself once it is done."
+                "Complete the creator's task to unlock this post. The post opens by itself once it "
+                "is done."
             ),
         ),
         _spec(
@@ -599,7 +600,8 @@ TEXTS: dict[str, TextSpec] = {
         _spec(
             "vip.invoice_description",
             N_(
-                "{{ package }} VIP membership in {{ bot_name }}, renewed every 30 days. Cancel any time."
+                "{{ package }} VIP membership in {{ bot_name }}, renewed every 30 days. Cancel any "
+                "time."
             ),
             "package",
         ),
@@ -632,7 +634,8 @@ TEXTS: dict[str, TextSpec] = {
         _spec(
             "vip.welcome",
             N_(
-                "Welcome to {{ package }}! Your VIP access runs until {{ date }} and renews automatically."
+                "Welcome to {{ package }}! Your VIP access runs until {{ date }} and renews "
+                "automatically."
             ),
             "package",
             "date",

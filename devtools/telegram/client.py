@@ -119,6 +119,10 @@ def _user_id(user: UserInfo | int) -> int:
     return user.id if isinstance(user, UserInfo) else user
 
 
+def _member_id(member: UserInfo | BotInfo | int) -> int:
+    return member if isinstance(member, int) else member.id
+
+
 class EmulatorClient:
     """Async client for the control API; ``base_url`` is the emulator root (no trailing path)."""
 
@@ -223,7 +227,9 @@ class EmulatorClient:
         members: list[UserInfo | int] | None = None,
         bots: list[BotInfo | int | str] | None = None,
         supergroup: bool = True,
+        admins: list[UserInfo | BotInfo | int] | None = None,
     ) -> GroupInfo:
+        """``admins``: members (users or bots) promoted to administrator with every right."""
         data = await self._call(
             "POST",
             "/groups",
@@ -233,9 +239,33 @@ class EmulatorClient:
                 "owner_id": _user_id(owner) if owner is not None else None,
                 "members": [_user_id(m) for m in members or []],
                 "bots": [_bot_id(b) for b in bots or []],
+                "admins": [_member_id(a) for a in admins or []],
             },
         )
         return GroupInfo(data["id"], data["type"], data["title"], data["members"], data["bots"])
+
+    async def group(self, chat_id: int) -> dict[str, Any]:
+        """A group's members, bots, admins and banned users."""
+        result: dict[str, Any] = await self._call("GET", f"/groups/{chat_id}")
+        return result
+
+    async def set_group_admin(
+        self, chat_id: int, member: UserInfo | BotInfo | int, *, admin: bool = True
+    ) -> None:
+        await self._call(
+            "POST",
+            f"/groups/{chat_id}/admins",
+            json={"member_id": _member_id(member), "admin": admin},
+        )
+
+    async def join_by_invite_link(self, user: UserInfo | int, invite_link: str) -> dict[str, Any]:
+        """The user opens a bot-made invite link (refused: expired, used up, banned...)."""
+        result: dict[str, Any] = await self._call(
+            "POST",
+            "/invite_links/join",
+            json={"user_id": _user_id(user), "invite_link": invite_link},
+        )
+        return result
 
     async def join_group(
         self,
@@ -397,6 +427,19 @@ class EmulatorClient:
             message_id=data.get("message_id"),
             amount=data.get("amount"),
             error=data.get("error"),
+        )
+
+    async def renew_subscription(self, bot: BotInfo | int | str, charge_id: str) -> PaymentResult:
+        """Telegram's next monthly charge of the Stars subscription that ``charge_id`` (its
+        first charge or any renewal) belongs to; ``status`` ``canceled`` when it was."""
+        data = await self._call(
+            "POST", f"/bots/{_bot_id(bot)}/subscriptions/renew", json={"charge_id": charge_id}
+        )
+        return PaymentResult(
+            status=data["status"],
+            telegram_payment_charge_id=data.get("telegram_payment_charge_id"),
+            message_id=data.get("message_id"),
+            amount=data.get("amount"),
         )
 
     async def transcript(

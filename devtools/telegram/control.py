@@ -60,6 +60,8 @@ def _group_json(group: ChatRecord) -> dict[str, Any]:
         "owner_id": group.owner_id,
         "members": sorted(group.members),
         "bots": sorted(group.bots),
+        "admins": sorted(group.admins),
+        "banned": sorted(group.banned),
     }
 
 
@@ -85,6 +87,21 @@ class GroupIn(BaseModel):
     members: list[int] = Field(default_factory=list)
     bots: list[int] = Field(default_factory=list)
     username: str | None = None
+    admins: list[int] = Field(default_factory=list, description="user or bot ids to promote")
+
+
+class AdminIn(BaseModel):
+    member_id: int = Field(description="a user's or a bot's id")
+    admin: bool = True
+
+
+class InviteJoinIn(BaseModel):
+    user_id: int
+    invite_link: str
+
+
+class RenewIn(BaseModel):
+    charge_id: str
 
 
 class MembershipIn(BaseModel):
@@ -253,6 +270,23 @@ async def leave_group(request: Request, chat_id: int, body: MembershipIn) -> dic
     return _group_json(em.group(chat_id))
 
 
+@router.get("/groups/{chat_id}")
+async def group_details(request: Request, chat_id: int) -> dict[str, Any]:
+    return _group_json(_emulator(request).group(chat_id))
+
+
+@router.post("/groups/{chat_id}/admins")
+async def set_admin(request: Request, chat_id: int, body: AdminIn) -> dict[str, Any]:
+    em = _emulator(request)
+    return _group_json(em.set_admin(chat_id, body.member_id, admin=body.admin))
+
+
+@router.post("/invite_links/join")
+async def join_by_invite_link(request: Request, body: InviteJoinIn) -> dict[str, Any]:
+    group = _emulator(request).join_by_invite_link(body.user_id, body.invite_link)
+    return _group_json(group)
+
+
 # --------------------------------------------------------------------------- acting as a user
 
 
@@ -326,6 +360,12 @@ async def pay(request: Request, bot_id: int, body: PayIn) -> dict[str, Any]:
         invoice_link=body.invoice_link,
         answer_within=body.answer_within,
     )
+
+
+@router.post("/bots/{bot_id}/subscriptions/renew")
+async def renew_subscription(request: Request, bot_id: int, body: RenewIn) -> dict[str, Any]:
+    """Telegram's monthly charge of a Stars subscription, now (``canceled`` if it was)."""
+    return _emulator(request).renew_subscription(bot_id, body.charge_id)
 
 
 @router.post("/bots/{bot_id}/web_app")

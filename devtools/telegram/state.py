@@ -222,11 +222,45 @@ class ChatRecord:
     owner_id: int | None = None
     members: set[int] = field(default_factory=set)
     bots: set[int] = field(default_factory=set)
+    #: Users and bots promoted to administrator (with every right); the owner is apart.
+    admins: set[int] = field(default_factory=set)
+    #: Users banned by an admin: they cannot join (by link or otherwise) until unbanned.
+    banned: set[int] = field(default_factory=set)
+    invite_links: dict[str, InviteLinkRecord] = field(default_factory=dict)
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type, "title": self.title}
         if self.username:
             data["username"] = self.username
+        return data
+
+
+@dataclass
+class InviteLinkRecord:
+    """An additional invite link a bot created (``createChatInviteLink``)."""
+
+    link: str
+    chat_id: int
+    creator: dict[str, Any]
+    name: str | None = None
+    expire_date: int | None = None
+    member_limit: int | None = None
+    creates_join_request: bool = False
+    is_revoked: bool = False
+    joined: int = 0
+
+    def to_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "invite_link": self.link,
+            "creator": self.creator,
+            "creates_join_request": self.creates_join_request,
+            "is_primary": False,
+            "is_revoked": self.is_revoked,
+        }
+        for key in ("name", "expire_date", "member_limit"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
         return data
 
 
@@ -335,6 +369,8 @@ class Charge:
     subscription_period: int | None = None
     refunded: bool = False
     is_canceled: bool = False
+    #: For a renewal: the first charge of its subscription (where ``is_canceled`` lives).
+    subscription_of: str | None = None
 
 
 @dataclass

@@ -478,6 +478,14 @@ async def feed(
     return FeedPage(items=items, next_cursor=next_cursor)
 
 
+async def latest_post_ids(
+    session: AsyncSession, tenant_id: int, limit: int, *, now: datetime | None = None
+) -> list[int]:
+    """The first ``limit`` posts of the feed (pinned first, then newest)."""
+    posts = await repo.feed_page(session, tenant_id, now or utcnow(), None, limit)
+    return [post.id for post in posts]
+
+
 async def feed_item(
     session: AsyncSession,
     tenant_id: int,

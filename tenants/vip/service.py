@@ -364,6 +364,22 @@ async def apply_vip_payment(
     return VipCharge(sub, package, first=first, reopened=not was_open)
 
 
+async def charge_summary(
+    session: AsyncSession, order: Order
+) -> tuple[VipSubscription, VipPackage, bool] | None:
+    """After a VIP charge was applied: the fan's subscription, its package, and whether the
+    charge was the first of its Telegram subscription (a renewal otherwise)."""
+    if order.vip_package_id is None:
+        return None
+    package = await repo.get_package(session, order.tenant_id, order.vip_package_id)
+    subs = await repo.subscriptions_of_user(session, order.tenant_id, order.user_id)
+    sub = next((s for s in subs if s.package_id == order.vip_package_id), None)
+    if package is None or sub is None:
+        return None
+    first = await repo.charges_of_order(session, order.tenant_id, order.id) <= 1
+    return sub, package, first
+
+
 async def fan_subscription(
     session: AsyncSession, tenant_id: int, user_id: int, subscription_id: int
 ) -> VipSubscription:
