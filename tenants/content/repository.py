@@ -141,7 +141,7 @@ async def media_of_posts(
         .where(PostMedia.post_id.in_(post_ids))
         .order_by(PostMedia.post_id, PostMedia.position, PostMedia.id)
     )
-    for media, file in (await session.execute(statement)).tuples():
+    for media, file in (await session.execute(statement)):
         found[media.post_id].append((media, file))
     return found
 
@@ -156,7 +156,7 @@ async def get_media(
         .join(Post, and_(Post.id == PostMedia.post_id, Post.tenant_id == tenant_id))
         .where(PostMedia.id == media_id, Post.deleted_at.is_(None))
     )
-    row = (await session.execute(statement)).tuples().first()
+    row = (await session.execute(statement)).first()
     return None if row is None else (row[0], row[1], row[2])
 
 

@@ -139,7 +139,7 @@ async def subscribers(
     if before_id is not None:
         statement = statement.where(VipSubscription.id < before_id)
     statement = statement.order_by(VipSubscription.id.desc()).limit(limit)
-    return list((await session.execute(statement)).tuples().all())
+    return list((await session.execute(statement)).all())
 
 
 async def count_by_status(session: AsyncSession, tenant_id: int, package_id: int) -> dict[str, int]:
@@ -239,4 +239,4 @@ async def _sweep(
         .limit(limit)
         .with_for_update(of=VipSubscription, skip_locked=True)
     )
-    return list((await session.execute(statement)).tuples().all())
+    return list((await session.execute(statement)).all())
