@@ -497,6 +497,7 @@ class RefundOutcome:
     stars: int
     telegram_user_id: int
     already_refunded_in_telegram: bool
+    kind: OrderKind = OrderKind.CREDITS
 
 
 async def refund_charge(
@@ -532,7 +533,12 @@ async def refund_charge(
             raise UpstreamError(f"Telegram refused the refund: {exc.message}") from None
         already = True
     return RefundOutcome(
-        charge_id, payment.credits, payment.stars, payment.telegram_user_id, already
+        charge_id,
+        payment.credits,
+        payment.stars,
+        payment.telegram_user_id,
+        already,
+        OrderKind(payment.kind),
     )
 
 

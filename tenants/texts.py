@@ -570,6 +570,11 @@ TEXTS: dict[str, TextSpec] = {
         # -- premium content and VIP (issue 8)
         _spec("content.invoice_title", N_("Unlock a post")),
         _spec("content.invoice_description", N_("An exclusive post from {{ bot_name }}.")),
+        _spec(
+            "content.refund_done",
+            N_("Refunded {{ stars }} ⭐; the fan's unlock of that post was taken back."),
+            "stars",
+        ),
         _spec("feed.empty", N_("There are no posts yet. Check back soon!")),
         _spec("feed.header", N_("The latest posts of {{ bot_name }}:")),
         _spec("feed.locked_ppv", N_("🔒 Unlock this post for {{ stars }} ⭐."), "stars"),

@@ -187,6 +187,8 @@ async def refund_command(
                 spent=exc.details.get("spent", 0),
             )
         )
+    if outcome.kind == OrderKind.PPV:
+        return message.answer(texts("content.refund_done", stars=outcome.stars))
     return message.answer(
         texts("payments.refund_done", credits=outcome.credits, stars=outcome.stars)
     )

@@ -173,20 +173,22 @@ async def vip_receipt(
     bot: Bot,
     after_commit: list[Any],
     outcome: ChargeOutcome,
-) -> SendMessage:
+) -> SendMessage | None:
     """A VIP charge was applied: welcome (first charge) or renewed, and the channel link."""
     summary = await vip.charge_summary(session, outcome.order) if outcome.order else None
     if summary is None:
         return message.answer(texts("payments.unmatched"))
     sub, package, first = summary
     key = "vip.welcome" if first else "vip.renewed"
-    if package.channel_chat_id is not None:
-        after_commit.append(
-            partial(
-                send_invite, bot, user.telegram_id, package.channel_chat_id, package.name, texts
-            )
-        )
-    return message.answer(texts(key, package=package.name, date=day(sub.period_end)))
+    text = texts(key, package=package.name, date=day(sub.period_end))
+    if package.channel_chat_id is None:
+        return message.answer(text)
+    # Both after the commit, in this order: the welcome, then the channel's link.
+    after_commit.append(partial(bot.send_message, message.chat.id, text))
+    after_commit.append(
+        partial(send_invite, bot, user.telegram_id, package.channel_chat_id, package.name, texts)
+    )
+    return None
 
 
 def create_router() -> Router:

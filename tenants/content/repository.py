@@ -141,7 +141,7 @@ async def media_of_posts(
         .where(PostMedia.post_id.in_(post_ids))
         .order_by(PostMedia.post_id, PostMedia.position, PostMedia.id)
     )
-    for media, file in (await session.execute(statement)):
+    for media, file in await session.execute(statement):
         found[media.post_id].append((media, file))
     return found
 

@@ -12,13 +12,12 @@ import pytest
 
 from core.db import session_scope, utcnow
 from core.models import VipSubscription
-from tests.miniapp_api.content.conftest import (  # noqa: F401 - the studio fixture
+from tests.miniapp_api.content.conftest import (
     Factory,
     Studio,
     create_package,
     create_post,
     noisy_png,
-    studio,
     upload,
 )
 
@@ -141,7 +140,7 @@ async def test_lists_of_another_tenant_show_nothing_of_this_one(
     body: dict[str, Any] | None,
     ok: int,
 ) -> None:
-    ids = await _objects(client, studio, session_factory)
+    await _objects(client, studio, session_factory)
     response = await _call(client, method, path, body, studio.other_owner.headers)
     assert response.status_code == ok, response.text
     if method == "GET":
