@@ -404,7 +404,8 @@ def _decode_cursor(cursor: str | None) -> repo.FeedKey | None:
             base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         )
         when = datetime.fromisoformat(stamp)
-        if pinned not in (0, 1) or not isinstance(post_id, int) or when.tzinfo is None:
+        valid_id = isinstance(post_id, int) and 0 < post_id < 2**63
+        if pinned not in (0, 1) or not valid_id or when.tzinfo is None:
             raise ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValidationError("the cursor is not valid for this feed") from None

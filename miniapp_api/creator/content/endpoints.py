@@ -80,7 +80,7 @@ async def list_posts(
     storage: StorageDep,
     settings: SettingsDep,
     status_: Annotated[PostStatus | None, Query(alias="status")] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{0,18}$")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=content.MAX_PAGE)] = 20,
 ) -> PostsOut:
     """Every post (drafts and scheduled too), newest first; ``next_cursor`` pages on."""
@@ -88,7 +88,7 @@ async def list_posts(
         session,
         creator.tenant.id,
         status=status_,
-        before_id=int(cursor) if cursor else None,
+        before_id=cursor,
         limit=limit,
     )
     out = [await post_out(storage, settings, creator, item) for item in items]

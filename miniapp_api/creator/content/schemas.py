@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from miniapp_api.content.schemas import MediaOut
 
 Access = Literal["free", "vip", "ppv", "task"]
-BigId = Field(ge=1, le=2**63 - 1)
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class PostIn(BaseModel):
@@ -21,9 +21,9 @@ class PostIn(BaseModel):
     teaser: str = Field(default="", max_length=280)
     access: Access = "free"
     price_stars: int | None = Field(default=None, ge=1, le=10_000)
-    package_ids: list[int] = Field(default_factory=list, max_length=20)
+    package_ids: list[Id] = Field(default_factory=list, max_length=20)
     unlock_task_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
-    file_ids: list[int] = Field(default_factory=list, max_length=10)
+    file_ids: list[Id] = Field(default_factory=list, max_length=10)
     pinned: bool = False
     publish: bool = False
     publish_at: AwareDatetime | None = None
@@ -36,9 +36,9 @@ class PostPatch(BaseModel):
     teaser: str | None = Field(default=None, max_length=280)
     access: Access | None = None
     price_stars: int | None = Field(default=None, ge=1, le=10_000)
-    package_ids: list[int] | None = Field(default=None, max_length=20)
+    package_ids: list[Id] | None = Field(default=None, max_length=20)
     unlock_task_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
-    file_ids: list[int] | None = Field(default=None, max_length=10)
+    file_ids: list[Id] | None = Field(default=None, max_length=10)
     pinned: bool | None = None
 
 

@@ -138,7 +138,7 @@ async def _subscribers(
     creator: Creator,
     package_id: int | None,
     status_: VipStatus | None,
-    cursor: str | None,
+    cursor: int | None,
     limit: int,
 ) -> SubscribersOut:
     rows = await vip.subscribers(
@@ -146,14 +146,14 @@ async def _subscribers(
         creator.tenant.id,
         package_id=package_id,
         status=status_,
-        before_id=int(cursor) if cursor else None,
+        before_id=cursor,
         limit=limit,
     )
     next_cursor = str(rows[-1][0].id) if len(rows) == limit else None
     return SubscribersOut(items=[subscriber_out(s, u) for s, u in rows], next_cursor=next_cursor)
 
 
-Cursor = Annotated[str | None, Query(pattern=r"^[1-9][0-9]{0,18}$")]
+Cursor = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 Limit = Annotated[int, Query(ge=1, le=vip.MAX_PAGE)]
 StatusQuery = Annotated[VipStatus | None, Query(alias="status")]
 

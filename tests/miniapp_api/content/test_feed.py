@@ -4,6 +4,8 @@ schedules, pins, validation, sanitized text, and the PPV invoice refusals."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -62,8 +64,14 @@ async def test_pinned_first_then_newest_across_pages(
     expected = [ids[1], ids[4], ids[3], ids[2], ids[0]]
     for limit in (1, 2, 5, 50):
         assert await _pages(client, studio.alice.headers, limit) == expected
-    bad = await client.get("/api/v1/feed", params={"cursor": "bm9wZQ"}, headers=owner.headers)
-    assert bad.status_code == 422
+    huge = base64.urlsafe_b64encode(json.dumps([0, utcnow().isoformat(), 2**70]).encode())
+    for cursor in ("bm9wZQ", huge.decode().rstrip("=")):
+        bad = await client.get("/api/v1/feed", params={"cursor": cursor}, headers=owner.headers)
+        assert bad.status_code == 422
+    listed = await client.get(
+        "/api/v1/creator/content/posts", params={"cursor": 2**63}, headers=owner.headers
+    )
+    assert listed.status_code == 422
     assert (await _pages(client, studio.carol.headers, 10)) == []  # another tenant's fan
 
 
@@ -162,6 +170,9 @@ async def test_invalid_posts_are_refused(client: httpx.AsyncClient, studio: Stud
         ({"text": "x", "file_ids": own}, 422),
         ({"text": "x", "file_ids": [own[0], own[0]]}, 422),
         ({"text": "x" * 4097}, 422),
+        ({"text": "x", "file_ids": [2**63]}, 422),  # ids past bigint: refused, never a 500
+        ({"text": "x", "access": "vip", "package_ids": [2**64]}, 422),
+        ({"text": "x", "publish_at": "2030-01-01T00:00:00"}, 422),  # a time without a zone
     ]
     for body, status in cases:
         response = await client.post(
