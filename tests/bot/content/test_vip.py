@@ -15,7 +15,7 @@ from core.models import Payment, VipSubscription
 from devtools.telegram.client import EmulatorError
 from jobs.content_tasks import expire_vip
 from tests.bot.conftest import Platform, wait_until
-from tests.bot.content.helpers import api, creator, sign_in
+from tests.bot.content.helpers import api, creator, run_worker, sign_in
 from tests.bot.payments.helpers import payment_update
 
 
@@ -223,3 +223,55 @@ async def test_channel_where_the_bot_is_not_admin(platform: Platform) -> None:
         lambda: em.transcript(bot, bob, from_bot_only=True),
         lambda items: (items[-1].text or "").startswith("Silver üyeliğin sona erdi"),
     )
+
+
+async def test_locked_buttons_in_chat(platform: Platform) -> None:
+    studio = await creator(platform)
+    bot, em = studio.bot, platform.emulator
+    gold = await api(
+        platform,
+        "POST",
+        "/api/v1/creator/vip/packages",
+        studio.token,
+        expect=201,
+        json={"name": "Gold", "price_stars": 300, "description": "All access"},
+    )
+    await api(
+        platform,
+        "POST",
+        "/api/v1/creator/vip/packages",
+        studio.token,
+        expect=201,
+        json={"name": "Bronze", "price_stars": 50},
+    )
+    for body in (
+        {"text": "members", "teaser": "Gold only", "access": "vip", "package_ids": [gold["id"]]},
+        {"text": "quest", "access": "task", "unlock_task_id": 7},
+    ):
+        await api(
+            platform,
+            "POST",
+            "/api/v1/creator/content/posts",
+            studio.token,
+            expect=201,
+            json={**body, "publish": True},
+        )
+    dan = await platform.user("Dan")
+    await em.start(bot, dan)
+    await em.send_command(bot, dan, "feed")
+    await platform.settled(bot, dan)
+    await run_worker(platform)
+    entries = await em.transcript(bot, dan, from_bot_only=True)
+    vip_card, task_card = entries[-2], entries[-1]
+    assert vip_card.text == "Gold only\n\n🔒 This post is for VIP members."
+    assert task_card.text == "🔒 Complete a task to unlock this post."
+    hint = await em.press_button(
+        bot, dan, task_card.message_id, task_card.buttons[0]["callback_data"]
+    )
+    assert hint.show_alert and (hint.text or "").startswith("Complete the creator's task")
+    await em.press_button(bot, dan, vip_card.message_id, vip_card.buttons[0]["callback_data"])
+    menu = (await platform.replies(bot, dan, len(entries) + 1))[-1]
+    assert menu.text == (
+        "This post opens with any of these VIP packages:\n\n⭐ Gold – 300 ⭐ / 30 days\nAll access"
+    )
+    assert [b["text"] for b in menu.buttons] == ["Join Gold – 300 ⭐"]  # not Bronze
