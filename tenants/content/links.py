@@ -6,7 +6,9 @@ a link signed for *them*: the HMAC (a key derived from ``SECRET_KEY`` with its o
 behind it, the fan's ``users.id``, the purpose (``media`` or ``thumb``) and the expiry. The
 route behind it checks the signature and then asks :func:`tenants.content.service.open_media`
 again, so a link stops working the moment the fan loses access (a refunded purchase, an
-expired subscription) and is useless to anyone it is forwarded to.
+expired subscription). ``<img>`` and ``<video>`` cannot send a bearer token, so the route cannot
+tell who fetches: a link a fan forwards works for its holder until it expires (an hour) and
+only while that fan may still open the post — no more than the fan could do by saving the file.
 """
 
 from __future__ import annotations
