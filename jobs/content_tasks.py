@@ -438,14 +438,18 @@ async def _first_bot(session: AsyncSession, tenant_id: int) -> TenantBot | None:
 async def _tell_fan(ctx: JobContext, bot: Bot, notice: vip.VipNotice, texts: Any) -> int:
     key = "vip.reminder" if notice.kind == "reminder" else "vip.expired"
     text = texts(key, package=notice.package_name, date=notice.period_end.strftime("%Y-%m-%d"))
-    delivered = await send_to_user(
-        bot,
-        factory=session_factory_of(ctx),
-        redis=redis_of(ctx),
-        tenant_id=notice.tenant_id,
-        telegram_id=notice.telegram_id,
-        text=text,
-    )
+    try:
+        delivered = await send_to_user(
+            bot,
+            factory=session_factory_of(ctx),
+            redis=redis_of(ctx),
+            tenant_id=notice.tenant_id,
+            telegram_id=notice.telegram_id,
+            text=text,
+        )
+    except TelegramAPIError as exc:  # one fan's failure must not cost the others theirs
+        logger.warning("VIP notice to a fan of tenant %d failed: %s", notice.tenant_id, exc)
+        return 0
     return int(delivered)
 
 
