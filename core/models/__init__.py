@@ -16,6 +16,13 @@ from core.models.payments import (
 )
 from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
 from core.models.ton import TonWallet
+from core.models.ton_payments import (
+    TonInvoice,
+    TonPayout,
+    TonPrice,
+    TonTransaction,
+    TonWatchCursor,
+)
 from core.models.user import User
 
 __all__ = [
@@ -42,7 +49,12 @@ __all__ = [
     "TenantSubscription",
     "TenantText",
     "TenantToolSettings",
+    "TonInvoice",
+    "TonPayout",
+    "TonPrice",
+    "TonTransaction",
     "TonWallet",
+    "TonWatchCursor",
     "Tool",
     "ToolCategory",
     "ToolFavourite",
