@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from typing import Any
 
 from core.ton.messages import comment_payload
@@ -66,6 +67,7 @@ def transaction(
     out_msgs: list[dict[str, Any]] | None = None,
     decoded: bool = True,
     external: bool = False,
+    now: int | None = None,
 ) -> dict[str, Any]:
     seed = f"tx{lt}"
     in_msg = (
@@ -98,7 +100,7 @@ def transaction(
         "account": MERCHANT,
         "hash": b64_hash(seed),
         "lt": str(lt),
-        "now": 1_764_000_000 + lt % 1000,
+        "now": int(time.time()) if now is None else now,
         "mc_block_seqno": 40_000_100 if final else None,
         "orig_status": "active",
         "end_status": "active",
