@@ -38,6 +38,7 @@ from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
 from jobs.notify import close_notifier
 from jobs.payments_tasks import PAYMENTS_CRON_JOBS, PAYMENTS_FUNCTIONS
+from jobs.ton.tasks import TON_CRON_JOBS, TON_FUNCTIONS
 from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
 
@@ -50,6 +51,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *GENERATION_FUNCTIONS,
     *PAYMENTS_FUNCTIONS,
     *DRIVE_FUNCTIONS,
+    *TON_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -64,6 +66,7 @@ CRON_JOBS: list[CronJob] = [
     *GENERATION_CRON_JOBS,  # re-enqueue jobs whose worker died
     *DRIVE_CRON_JOBS,  # empty trash older than 30 days
     *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
+    *TON_CRON_JOBS,  # the TON payment watcher (every 10 s) and creator payouts (every minute)
 ]
 
 JOB_TIMEOUT_S = 300
