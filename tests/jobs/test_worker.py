@@ -36,6 +36,8 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:purge_drive_trash",
         "cron:reconcile_payments",
         "cron:expire_plans",
+        "cron:ton_watch",
+        "cron:ton_payouts",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}
