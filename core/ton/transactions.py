@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from core.ton.address import TonAddress, parse_address
@@ -97,11 +98,17 @@ class IncomingTransfer:
     verdict: Verdict
 
 
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> TonAddress:
+    """A page names the same few accounts again and again (the merchant, repeat payers)."""
+    return parse_address(text)
+
+
 def _address(value: Any) -> TonAddress | None:
     if not value:
         return None
     try:
-        return parse_address(str(value))
+        return _parse_cached(str(value))
     except InvalidAddressError:
         raise ValueError(f"not an address: {value!r}") from None
 

@@ -21,8 +21,6 @@ from core.db import tenant_select
 from core.models import Tenant, TonInvoice, TonPayout, TonPrice, TonTransaction, TonWatchCursor
 from core.models.ton_payments import TON_ASSET, InvoiceStatus, PayoutStatus
 
-INSERT_CHUNK = 1000  # rows per INSERT: 11 columns each, well under asyncpg's parameter limit
-
 
 def _insert(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "postgresql"
@@ -89,36 +87,24 @@ async def expire_invoices(session: AsyncSession, now: datetime) -> int:
 
 
 async def insert_transactions(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert what is new; the hashes of the rows actually inserted (UNIQUE ``tx_hash``)."""
-    inserted: set[str] = set()
-    insert = _insert(session)
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        statement = (
-            insert(TonTransaction)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["tx_hash"])
-            .returning(TonTransaction.tx_hash)
-        )
-        inserted.update((await session.execute(statement)).scalars())
-    return inserted
+    """Insert what is new; the hashes of the rows actually inserted (UNIQUE ``tx_hash``).
+
+    One cached statement executed for many rows (SQLAlchemy batches them into multi-row
+    INSERTs with RETURNING), not a freshly compiled statement per page."""
+    if not rows:
+        return set()
+    statement = (
+        _insert(session)(TonTransaction)
+        .on_conflict_do_nothing(index_elements=["tx_hash"])
+        .returning(TonTransaction.tx_hash)
+    )
+    return set((await session.execute(statement, rows)).scalars())
 
 
 async def set_outcome(session: AsyncSession, tx_hash: str, outcome: str) -> None:
     await session.execute(
         update(TonTransaction).where(TonTransaction.tx_hash == tx_hash).values(outcome=outcome)
     )
-
-
-async def transactions_of_invoice(
-    session: AsyncSession, tenant_id: int, invoice_id: int
-) -> Sequence[TonTransaction]:
-    statement = (
-        select(TonTransaction)
-        .where(TonTransaction.tenant_id == tenant_id, TonTransaction.invoice_id == invoice_id)
-        .order_by(TonTransaction.lt)
-    )
-    return (await session.execute(statement)).scalars().all()
 
 
 # -- the cursor ----------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ MESSAGE_TTL_S = 120  # a signed payout is valid this long
 SEND_MARGIN_S = 10  # do not re-send a message this close to its expiry
 EXPIRY_MARGIN_S = 60  # chain clocks differ: re-sign only this long after valid_until
 REVIEW_AFTER_S = 600  # seqno moved on and our message nowhere this long after expiry
-LOOKBACK_S = 600  # search the wallet's transactions from this long before signing
+LOOKBACK_S = 120  # search the wallet's transactions from this long before signing (clocks)
 LOCK_KEY = "ton:payouts:lock"
 LOCK_TTL_S = 300
 MAX_PAYOUTS_PER_RUN = 20
@@ -231,7 +231,10 @@ async def run_payouts(
             run.locked_out = True
             return run
         for _ in range(MAX_PAYOUTS_PER_RUN):
-            if await _settle_in_flight(ctx, run, allow_send=True) is Settled.WAITING:
+            state = await _settle_in_flight(ctx, run, allow_send=True)
+            if state is Settled.WAITING:
+                state = await _poll(ctx, run, confirm_polls, confirm_interval)
+            if state is Settled.WAITING:
                 run.waiting = True
                 break
             payout_id = await sign_next(ctx)
@@ -263,7 +266,7 @@ async def _settle_in_flight(ctx: Payouts, run: PayoutRun, *, allow_send: bool) -
         payout = await repo.payout_in_flight(session)
     if payout is None:
         return None
-    state = await settle(ctx, payout.id, allow_send=allow_send)
+    state = await settle(ctx, payout.id, allow_send=allow_send, run=run)
     if state is Settled.CONFIRMED:
         run.confirmed += 1
     elif state is Settled.FAILED:
@@ -370,7 +373,9 @@ async def find_on_chain(ctx: Payouts, payout: TonPayout) -> ChainTransaction | N
         start_lt = page[-1].lt + 1
 
 
-async def settle(ctx: Payouts, payout_id: int, *, allow_send: bool = True) -> Settled:
+async def settle(
+    ctx: Payouts, payout_id: int, *, allow_send: bool = True, run: PayoutRun | None = None
+) -> Settled:
     """Decide a signed payout from the chain (see the module doc, step 1)."""
     async with ctx.factory() as session:
         payout = await session.get(TonPayout, payout_id)
@@ -382,18 +387,17 @@ async def settle(ctx: Payouts, payout_id: int, *, allow_send: bool = True) -> Se
     if tx is not None:
         return await _record_result(ctx, payout, tx)
     seqno = await ctx.client.seqno(ctx.wallet.address)
-    return await _not_on_chain(ctx, payout, seqno, allow_send=allow_send)
-
-
-async def _not_on_chain(
-    ctx: Payouts, payout: TonPayout, seqno: int, *, allow_send: bool
-) -> Settled:
-    now = ctx.clock()
-    assert payout.seqno is not None and payout.valid_until is not None
     if seqno == payout.seqno:
         if allow_send:
-            await _send_again(ctx, payout, seqno, now)
+            await _send_again(ctx, payout, seqno, run or PayoutRun())
         return Settled.WAITING
+    return await _not_on_chain(ctx, payout, seqno)
+
+
+async def _not_on_chain(ctx: Payouts, payout: TonPayout, seqno: int) -> Settled:
+    """The wallet's seqno moved on and our message is not on the chain (yet)."""
+    now = ctx.clock()
+    assert payout.valid_until is not None
     if now <= payout.valid_until + REVIEW_AFTER_S:
         return Settled.WAITING  # most likely ours, not indexed (or not final) yet
     await _finish(ctx, payout, PayoutStatus.REVIEW, failure=f"seqno is {seqno}, message not found")
@@ -405,16 +409,20 @@ async def _not_on_chain(
     return Settled.REVIEW
 
 
-async def _send_again(ctx: Payouts, payout: TonPayout, seqno: int, now: float) -> None:
+async def _send_again(ctx: Payouts, payout: TonPayout, seqno: int, run: PayoutRun) -> None:
     """The wallet still waits for this seqno: re-send the same message while it is valid; once
     it has surely expired, sign the same seqno again (still one transfer) and send that."""
     assert payout.valid_until is not None
+    now = ctx.clock()
     if now < payout.valid_until - SEND_MARGIN_S:
         await broadcast(ctx, payout.id)
+        run.sends += 1
     elif now > payout.valid_until + EXPIRY_MARGIN_S:
         signed = _sign(ctx, payout, seqno)
         if await _store_signature(ctx, payout.id, payout.message_hash, signed):
+            run.signed += 1
             await broadcast(ctx, payout.id)
+            run.sends += 1
 
 
 async def _record_result(ctx: Payouts, payout: TonPayout, tx: ChainTransaction) -> Settled:

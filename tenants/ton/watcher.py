@@ -50,7 +50,7 @@ from core.models import TonInvoice
 from core.models.ton_payments import TON_ASSET, InvoiceStatus, TxOutcome
 from core.queue import defer_job, unit_of_work
 from core.ton.address import TonAddress
-from core.ton.paylinks import normalize_comment
+from core.ton.paylinks import INVOICE_COMMENT_PREFIX, normalize_comment
 from core.ton.toncenter import ToncenterClient
 from core.ton.transactions import ChainTransaction, IncomingTransfer, Verdict, incoming_transfer
 from tenants.ton import invoices
@@ -172,8 +172,11 @@ async def record(
 
 
 def _comment(transfer: IncomingTransfer) -> str | None:
+    """The comment as invoices are looked up by; ``None`` for anything no invoice can have."""
     comment = normalize_comment(transfer.comment)
-    return comment if comment is not None and len(comment) <= MAX_COMMENT_CHARS else None
+    if comment is None or len(comment) > MAX_COMMENT_CHARS:
+        return None
+    return comment if comment.startswith(INVOICE_COMMENT_PREFIX) else None
 
 
 def _decided(transfer: IncomingTransfer, invoice: TonInvoice | None) -> str | None:
@@ -240,7 +243,8 @@ async def apply(
             exc.message,
             extra={"tenant_id": invoice.tenant_id, "event": "ton_unfulfilled"},
         )
-    _notify(session, invoice, "paid")
+    if outcome == TxOutcome.PAID.value:
+        _notify(session, invoice, "paid")
     logger.info(
         "ton invoice paid",
         extra={"tenant_id": invoice.tenant_id, "invoice_id": invoice.id, "late": invoice.paid_late},
