@@ -17,7 +17,7 @@ from core.db import create_engine, create_session_factory
 from core.logging import configure_logging
 from core.redis import close_redis, create_redis
 from core.settings import Environment, Settings, get_settings
-from miniapp_api import files, health, metrics, webhooks
+from miniapp_api import files, health, metrics, webapp, webhooks
 from miniapp_api.api import api_router
 from miniapp_api.errors import install_error_handlers
 from miniapp_api.metrics import HttpMetrics
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(files.router)
     app.include_router(tonconnect_manifest)
+    app.include_router(webapp.router)  # the Mini App front end at /app/
     return app
 
 

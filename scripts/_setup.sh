@@ -38,3 +38,47 @@ ensure_python_env() {
     echo "$want" > "$stamp"
   fi
 }
+
+# The Mini App front end (webapp/ → webapp/dist, served by the API at /app/).
+# `npm ci` runs only when node_modules is missing or package-lock.json changed; the build only
+# when the lock or a source file changed since the last build (content hashes, kept in stamps
+# inside node_modules/ and dist/, both ignored by git).
+WEBAPP_NODE_MIN="20.19"
+
+webapp_sources_hash() {
+  (cd "$ROOT/webapp" && find index.html package.json package-lock.json tsconfig.json vite.config.ts src scripts \
+    -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    apt_install npm nodejs npm || true
+  fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "the Mini App needs Node.js >= $WEBAPP_NODE_MIN and npm: install them (e.g. apt-get install nodejs npm)" >&2
+    return 1
+  fi
+  local have; have="$(node -p 'process.versions.node')"
+  if [ "$(printf '%s\n%s\n' "$WEBAPP_NODE_MIN" "$have" | sort -V | head -n1)" != "$WEBAPP_NODE_MIN" ]; then
+    echo "the Mini App (Vite 8) needs Node.js >= $WEBAPP_NODE_MIN; this machine has $have" >&2
+    echo "(Debian 12's nodejs is 18: install Node.js 20 or newer, e.g. from NodeSource, and run this again)" >&2
+    return 1
+  fi
+}
+
+ensure_webapp() {
+  local dir="$ROOT/webapp" want_lock want_build
+  ensure_node
+  want_lock="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -d "$dir/node_modules" ] || [ "$(cat "$dir/node_modules/.atelier-lock" 2>/dev/null)" != "$want_lock" ]; then
+    log "installing the Mini App's npm packages (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want_lock" > "$dir/node_modules/.atelier-lock"
+  fi
+  want_build="$(webapp_sources_hash)"
+  if [ ! -f "$dir/dist/index.html" ] || [ "$(cat "$dir/dist/.atelier-build" 2>/dev/null)" != "$want_build" ]; then
+    log "building the Mini App (webapp/dist)"
+    (cd "$dir" && npm run --silent build)
+    echo "$want_build" > "$dir/dist/.atelier-build"
+  fi
+}

@@ -1,9 +1,11 @@
 """``atelier dev``: the whole platform in one process with embedded defaults.
 
 SQLite, the in-process Redis stand-in (``memory://``, same redis-py and arq code path), local
-disk storage, the Telegram Bot API emulator with its chat page, the API and the worker, plus a
-demo tenant whose bot answers in the emulator. State lives in ``var/dev/`` and survives restarts
-(the demo bot keeps its token, so its tenant row stays valid).
+disk storage, the Telegram Bot API emulator with its chat page, the TON stand-in (toncenter API,
+TON Connect bridge, test wallet page) mounted at ``/ton`` on the emulator's port, the API and
+the worker, plus a demo tenant whose bot answers in the emulator. State lives in ``var/dev/``
+and survives restarts (the demo bot keeps its token, so its tenant row stays valid); the TON
+chain is in memory and starts empty each time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ DEMO_BOT_USERNAME = "atelier_demo_bot"
 DEMO_BOT_NAME = "Atelier Demo"
 DEMO_BOT_ID = 7000000001
 DEMO_PLATFORM_CREDITS = 100_000
+TON_MOUNT = "/ton"
 
 
 def _persistent_secret(path: Path, make: str) -> str:
@@ -49,6 +52,7 @@ def configure_environment(data_dir: Path, host: str, port: int, emulator_port: i
         "ATELIER_STORAGE_URL": f"file://{(data_dir / 'storage').resolve()}",
         "ATELIER_PUBLIC_BASE_URL": f"http://{host}:{port}",
         "ATELIER_TELEGRAM_API_BASE": f"http://{host}:{emulator_port}",
+        "ATELIER_TON_API_BASE": f"http://{host}:{emulator_port}{TON_MOUNT}",
         "ATELIER_SECRET_KEY": _persistent_secret(
             data_dir / "secret_key", secrets.token_urlsafe(48)
         ),
@@ -108,6 +112,8 @@ async def _start(server: _Server) -> asyncio.Task[None]:
 async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     from bot.runtime import start_dev_bots
     from devtools.telegram.app import create_app as create_emulator_app
+    from devtools.ton.app import create_app as create_ton_app
+    from devtools.ton.config import TonSettings
     from jobs.worker import run_worker
     from miniapp_api.app import create_app
 
@@ -117,8 +123,11 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
+    emulator_app = create_emulator_app()
+    ton_app = create_ton_app(TonSettings(network=settings.ton_network))
+    emulator_app.mount(TON_MOUNT, ton_app)
     emulator = _Server(
-        uvicorn.Config(create_emulator_app(), host=host, port=emulator_port, log_level="warning")
+        uvicorn.Config(emulator_app, host=host, port=emulator_port, log_level="warning")
     )
     api = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
     servers = [await _start(emulator), await _start(api)]
@@ -134,6 +143,7 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
         f"  chat with the demo bot  http://{host}:{emulator_port}/   (bot @{username})\n"
         f"  API                     http://{host}:{port}/   (docs at /docs, health at /readyz)\n"
         f"  Bot API emulator        {settings.telegram_api_base}\n"
+        f"  TON stand-in            {settings.ton_api_base}   (test wallet at /wallet)\n"
         "  press Ctrl-C to stop\n",
         highlight=False,
         soft_wrap=True,
@@ -142,6 +152,7 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopping, worker, *servers], return_when=asyncio.FIRST_COMPLETED)
     # Orderly shutdown: servers finish their requests and lifespans, the worker its loop.
+    await ton_app.state.ton.close()  # a mounted app gets no lifespan: end its SSE streams
     api.should_exit = emulator.should_exit = True
     worker.cancel()
     stopping.cancel()

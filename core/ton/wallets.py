@@ -105,7 +105,7 @@ _CODES = {
 
 def begin_parse(cell: Cell) -> Slice:
     """``cell.begin_parse()``, typed (pytoniq-core's is not)."""
-    parsed: Slice = cell.begin_parse()  # type: ignore[no-untyped-call]
+    parsed: Slice = cell.begin_parse()
     return parsed
 
 

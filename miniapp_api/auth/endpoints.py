@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Response
 
 from miniapp_api.auth import service
 from miniapp_api.auth.deps import UserDep
-from miniapp_api.auth.schemas import SignInRequest, SignInResponse, UserOut
-from miniapp_api.deps import SessionDep, SettingsDep
+from miniapp_api.auth.schemas import LanguageIn, SignInRequest, SignInResponse, UserOut
+from miniapp_api.deps import RedisDep, SessionDep, SettingsDep
+from tenants.users import forget_snapshot
 
 router = APIRouter()
 
@@ -43,3 +44,19 @@ async def me(user: UserDep) -> dict[str, int]:
         "bot_id": user.bot_id,
         "expires_at": user.expires_at,
     }
+
+
+@router.put("/language", status_code=204)
+async def set_language(
+    body: LanguageIn,
+    user: UserDep,
+    session: SessionDep,
+    redis: RedisDep,
+    background: BackgroundTasks,
+) -> Response:
+    """Switch the fan's language in the Mini App and the bot alike. The bot's cached copy of
+    the fan is dropped after the commit (background tasks run once the response is out, and
+    the session commits before that), so its next reply uses the new language."""
+    await service.set_language(session, user, body.language)
+    background.add_task(forget_snapshot, redis, user.tenant_id, user.telegram_id)
+    return Response(status_code=204)

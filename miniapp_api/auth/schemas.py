@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -25,3 +27,9 @@ class SignInResponse(BaseModel):
     expires_at: int
     tenant_id: int
     user: UserOut
+
+
+class LanguageIn(BaseModel):
+    language: Literal["en", "tr", "ru", "ar"] = Field(
+        description="The fan's language for the bot and the Mini App (as /language sets it)."
+    )

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from aiogram.types import User as TelegramUser
 from aiogram.utils.web_app_signature import PRODUCTION_PUBLIC_KEY
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.models import User
 from core.settings import Environment, Settings
 from miniapp_api.auth.initdata import InvalidInitDataError, validate_init_data
-from miniapp_api.auth.tokens import issue_token
+from miniapp_api.auth.tokens import CurrentUser, issue_token
 from tenants import repository as tenants_repo
 from tenants.service import bot_token
 from tenants.users import BotUser, upsert_user
@@ -78,3 +80,13 @@ async def sign_in(
         secret_key=settings.secret_key,
     )
     return SignedIn(token=token, expires_at=expires_at, user=user)
+
+
+async def set_language(session: AsyncSession, user: CurrentUser, language: str) -> None:
+    """The fan's language, shared with the bot (``/language`` writes the same column). The
+    caller forgets the bot's cached snapshot of the fan once this commits."""
+    await session.execute(
+        update(User)
+        .where(User.tenant_id == user.tenant_id, User.id == user.user_id)
+        .values(language=language)
+    )

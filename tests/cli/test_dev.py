@@ -82,6 +82,9 @@ async def test_dev_serves_api_emulator_and_a_demo_bot(tmp_path: Path) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{emulator_port}") as client:
             page = await client.get("/")
             assert page.status_code == 200 and "<html" in page.text.lower()
+            chain = await client.get("/ton/api/v3/masterchainInfo")  # the TON stand-in
+            assert chain.status_code == 200 and chain.json()["last"]["seqno"] > 0
+            assert "TON test wallet" in (await client.get("/ton/wallet")).text
             token = (tmp_path / "dev" / "demo_bot_token").read_text().strip()
             for _ in range(100):  # the demo tenant is registered right after the servers start
                 me = (await client.get(f"/bot{token}/getMe")).json()
@@ -129,4 +132,5 @@ async def test_dev_serves_api_emulator_and_a_demo_bot(tmp_path: Path) -> None:
     text = output.decode()
     assert "Atelier is running" in text, text
     assert f"http://127.0.0.1:{emulator_port}/" in text
+    assert f"http://127.0.0.1:{emulator_port}/ton" in text
     assert "Traceback" not in text, text

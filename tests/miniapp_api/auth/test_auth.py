@@ -158,3 +158,40 @@ async def test_disabled_tenant_cannot_sign_in(
     bot = await add_bot(session_factory, is_active=False)
     response = await client.post(URL, json={"bot_id": bot.bot_id, "init_data": init_data(bot, 5)})
     assert response.status_code == 401
+
+
+async def test_the_language_chosen_in_the_app_is_the_bots_too(
+    client: httpx.AsyncClient,
+    session_factory: async_sessionmaker[AsyncSession],
+    redis_url: str,
+) -> None:
+    import redis.asyncio as redis_asyncio
+
+    from tenants.users import snapshot_key
+
+    bot = await add_bot(session_factory)
+    fan = await sign_in(client, bot, telegram_id=5151)
+    cache = redis_asyncio.from_url(redis_url)
+    try:
+        await cache.set(snapshot_key(bot.tenant_id, 5151), b"stale")
+        answer = await client.put(
+            "/api/v1/auth/language", json={"language": "ar"}, headers=fan.headers
+        )
+        assert answer.status_code == 204, answer.text
+        assert await cache.get(snapshot_key(bot.tenant_id, 5151)) is None
+    finally:
+        await cache.aclose()
+    async with session_factory() as session:
+        language = await session.scalar(select(User.language).where(User.id == fan.user_id))
+    assert language == "ar"
+    again = await client.post(
+        URL, json={"bot_id": bot.bot_id, "init_data": init_data(bot, 5151)}
+    )
+    assert again.json()["user"]["language"] == "ar"
+
+    unknown = await client.put(
+        "/api/v1/auth/language", json={"language": "xx"}, headers=fan.headers
+    )
+    assert unknown.status_code == 422
+    anonymous = await client.put("/api/v1/auth/language", json={"language": "tr"})
+    assert anonymous.status_code == 401
