@@ -39,7 +39,7 @@ def _builder() -> Builder:
 
 def to_boc(cell: Cell) -> bytes:
     """``cell.to_boc()``, typed."""
-    return bytes(cell.to_boc())  # type: ignore[no-untyped-call]
+    return bytes(cell.to_boc())
 
 
 def boc_b64(cell: Cell) -> str:
@@ -110,7 +110,7 @@ def internal_message_relaxed(
         ihr_disabled=True,
         bounce=bounce,
         bounced=False,
-        src=None,  # type: ignore[arg-type]
+        src=None,
         dest=pytoniq_address(destination),
         value=CurrencyCollection(grams=amount),
         ihr_fee=0,
@@ -126,7 +126,7 @@ def external_message(
 ) -> Cell:
     """An inbound external message to ``destination`` (a wallet) carrying ``body``."""
     info = ExternalMsgInfo(
-        src=None,  # type: ignore[arg-type]
+        src=None,
         dest=pytoniq_address(destination),
         import_fee=0,
     )
@@ -146,7 +146,7 @@ def normalized_hash(message: Cell) -> bytes:
     body as a reference — the same for every re-wrapping of one signed body."""
     parsed = MessageAny.deserialize(begin_parse(message))
     info = ExternalMsgInfo(
-        src=None,  # type: ignore[arg-type]
+        src=None,
         dest=parsed.info.dest,
         import_fee=0,
     )
