@@ -33,12 +33,14 @@ from arq.worker import Function, Worker
 from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
+from jobs.content_tasks import CONTENT_CRON_JOBS, CONTENT_FUNCTIONS
 from jobs.drive_tasks import DRIVE_CRON_JOBS, DRIVE_FUNCTIONS
 from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
 from jobs.notify import close_notifier
 from jobs.payments_tasks import PAYMENTS_CRON_JOBS, PAYMENTS_FUNCTIONS
 from jobs.stats_tasks import STATS_CRON_JOBS, STATS_FUNCTIONS
+from jobs.ton.tasks import TON_CRON_JOBS, TON_FUNCTIONS
 from jobs.ton_connect_tasks import TON_CONNECT_CRON_JOBS, TON_CONNECT_FUNCTIONS
 from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
@@ -53,6 +55,8 @@ FUNCTIONS: list[WorkerFunction] = [
     *PAYMENTS_FUNCTIONS,
     *DRIVE_FUNCTIONS,
     *STATS_FUNCTIONS,
+    *CONTENT_FUNCTIONS,
+    *TON_FUNCTIONS,
     *TON_CONNECT_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
@@ -69,6 +73,8 @@ CRON_JOBS: list[CronJob] = [
     *DRIVE_CRON_JOBS,  # empty trash older than 30 days
     *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
     *STATS_CRON_JOBS,  # issue 8: daily stats rollups, every ten minutes
+    *CONTENT_CRON_JOBS,  # scheduled posts, VIP reminders and expiry
+    *TON_CRON_JOBS,  # the TON payment watcher (every 10 s) and creator payouts (every minute)
     *TON_CONNECT_CRON_JOBS,  # take over TON Connect waits whose process died
 ]
 

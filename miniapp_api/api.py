@@ -12,17 +12,22 @@ from fastapi import APIRouter
 
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
+from miniapp_api.content import endpoints as content
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator import ton as creator_ton
+from miniapp_api.creator.content import endpoints as creator_content
 from miniapp_api.creator.dashboard import endpoints as creator_dashboard
 from miniapp_api.creator.settings import endpoints as creator_settings
 from miniapp_api.creator.stats import endpoints as creator_stats
 from miniapp_api.creator.tasks import endpoints as creator_tasks
 from miniapp_api.creator.texts import endpoints as creator_texts
 from miniapp_api.creator.users import endpoints as creator_users
+from miniapp_api.creator.vip import endpoints as creator_vip
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
 from miniapp_api.tasks import endpoints as tasks
 from miniapp_api.ton import endpoints as ton
+from miniapp_api.vip import endpoints as vip
 from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
@@ -35,6 +40,7 @@ api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
+api_router.include_router(creator_ton.router, prefix="/creator/ton", tags=["creator", "ton"])
 api_router.include_router(ton.router, prefix="/ton", tags=["ton"])
 api_router.include_router(tasks.router, prefix="/tasks", tags=["tasks"])
 api_router.include_router(creator_tasks.router, prefix="/creator/tasks", tags=["creator"])
@@ -44,3 +50,8 @@ api_router.include_router(creator_users.router, prefix="/creator/users", tags=["
 api_router.include_router(creator_texts.router, prefix="/creator/texts", tags=["creator"])
 api_router.include_router(creator_settings.router, prefix="/creator/settings", tags=["creator"])
 api_router.include_router(creator_settings.plan_router, prefix="/creator/plan", tags=["creator"])
+api_router.include_router(content.router, prefix="/feed", tags=["content"])
+api_router.include_router(content.media_router, prefix="/content", tags=["content"])
+api_router.include_router(vip.router, prefix="/vip", tags=["vip"])
+api_router.include_router(creator_content.router, prefix="/creator/content", tags=["creator"])
+api_router.include_router(creator_vip.router, prefix="/creator/vip", tags=["creator"])

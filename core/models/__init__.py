@@ -2,6 +2,21 @@
 
 from core.models.bot import Referral, TenantText
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
+from core.models.content import (
+    MediaKind,
+    Post,
+    PostAccess,
+    PostMedia,
+    PostPackage,
+    PostStatus,
+    PostUnlock,
+    PostView,
+    TelegramFileId,
+    UnlockSource,
+    VipPackage,
+    VipStatus,
+    VipSubscription,
+)
 from core.models.drive import File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
@@ -18,6 +33,13 @@ from core.models.stats import ActivitySource, TenantDailyStat, UserActivityDay
 from core.models.tasks import CompletionStatus, Task, TaskCompletion, TaskKind, TaskProblem
 from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
 from core.models.ton import TonWallet
+from core.models.ton_payments import (
+    TonInvoice,
+    TonPayout,
+    TonPrice,
+    TonTransaction,
+    TonWatchCursor,
+)
 from core.models.user import User
 
 __all__ = [
@@ -31,8 +53,16 @@ __all__ = [
     "JobStatus",
     "LedgerAccount",
     "LedgerEntry",
+    "MediaKind",
     "Order",
     "Payment",
+    "Post",
+    "PostAccess",
+    "PostMedia",
+    "PostPackage",
+    "PostStatus",
+    "PostUnlock",
+    "PostView",
     "PricingModel",
     "ReconciliationReport",
     "Referral",
@@ -43,6 +73,7 @@ __all__ = [
     "TaskCompletion",
     "TaskKind",
     "TaskProblem",
+    "TelegramFileId",
     "Tenant",
     "TenantAdmin",
     "TenantBot",
@@ -51,12 +82,21 @@ __all__ = [
     "TenantSubscription",
     "TenantText",
     "TenantToolSettings",
+    "TonInvoice",
+    "TonPayout",
+    "TonPrice",
+    "TonTransaction",
     "TonWallet",
+    "TonWatchCursor",
     "Tool",
     "ToolCategory",
     "ToolFavourite",
+    "UnlockSource",
     "User",
     "UserActivityDay",
+    "VipPackage",
+    "VipStatus",
+    "VipSubscription",
     "Workflow",
     "WorkflowRun",
 ]
