@@ -1,6 +1,8 @@
 """``/wallet``: the fan's TON wallet in chat — shown when linked, connected through TON Connect
 otherwise (a link button and a QR code; the wait runs in the background, see
-:mod:`bot.wallet_ton.connect`), disconnected on request."""
+:mod:`bot.wallet_ton.connect`), disconnected on request. And "Pay with TON" under ``/buy``
+(:mod:`bot.wallet_ton.pay`): the priced packs, then an invoice — asked of the connected wallet
+when there is one."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters import CallbackIs
 from bot.i18n import Texts
 from bot.routing import TenantInfo
-from bot.wallet_ton import connect
+from bot.wallet_ton import connect, pay
 from bot.wallet_ton.messages import (
     CANCEL_DATA,
     CONNECT_PREFIX,
@@ -27,6 +29,9 @@ from bot.wallet_ton.messages import (
     qr_png,
     wallets_keyboard,
 )
+from core.errors import NotFoundError
+from core.models import TonInvoice
+from tenants.ton import invoices
 from tenants.ton import service as ton_service
 from tenants.ton.tonconnect import find_wallet_app, load_wallet_apps
 from tenants.users import BotUser
@@ -134,6 +139,78 @@ async def _forget(waits: connect.ConnectWaits, telegram_bot_id: int, chat_id: in
     )
 
 
+async def ton_packs_button(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    texts: Texts,
+    runtime: BotRuntime,
+) -> Any:
+    priced = await pay.priced_packs(session, runtime.settings, tenant.id)
+    if not priced:
+        return callback.answer(texts("tonpay.unavailable"), show_alert=True)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            texts("tonpay.choose"), reply_markup=pay.packs_keyboard(texts, priced)
+        )
+    return callback.answer()
+
+
+async def ton_pack_button(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    user: BotUser,
+    texts: Texts,
+    bot: Bot,
+    runtime: BotRuntime,
+    after_commit: list[Any],
+) -> Any:
+    """A TON invoice for the pack; shown (and asked of the wallet) once it is committed."""
+    raw_id = (callback.data or "").removeprefix(pay.PACK_PREFIX)
+    if not raw_id.isdigit():
+        return callback.answer()
+    try:
+        invoice = await invoices.create_invoice(
+            session,
+            runtime.settings,
+            tenant_id=tenant.id,
+            user_id=user.id,
+            kind=pay.CREDITS,
+            item_id=int(raw_id),
+        )
+    except (invoices.TonPaymentsUnavailableError, invoices.UnsupportedKindError):
+        return callback.answer(texts("tonpay.unavailable"), show_alert=True)
+    except NotFoundError:  # the pack is gone, or no longer sold in TON
+        return callback.answer(texts("payments.pack_gone"), show_alert=True)
+    address = await pay.connected_address(
+        runtime.ton_waits.deps, session, tenant.id, user.id, bot.id, user.telegram_id
+    )
+    after_commit.append(
+        partial(_deliver_invoice, runtime, bot, texts, user.telegram_id, invoice, address)
+    )
+    return callback.answer()
+
+
+async def _deliver_invoice(
+    runtime: BotRuntime,
+    bot: Bot,
+    texts: Texts,
+    chat_id: int,
+    invoice: TonInvoice,
+    address: str | None,
+) -> None:
+    await pay.show_invoice(bot, chat_id, texts, invoice, runtime.settings)
+    if address is None:
+        return
+    note = await bot.send_message(chat_id, texts("tonpay.asked_wallet", address=address))
+    waits = runtime.ton_waits
+    waits.spawn(
+        pay.ask_and_report(waits.deps, bot, texts, chat_id, invoice, note.message_id),
+        f"ton-pay:{invoice.id}",
+    )
+
+
 def create_router() -> Router:
     """A fresh router per Dispatcher (an aiogram router has one parent)."""
     router = Router(name="wallet_ton")
@@ -141,4 +218,6 @@ def create_router() -> Router:
     router.callback_query.register(connect_button, CallbackIs(CONNECT_PREFIX, prefix=True))
     router.callback_query.register(cancel_button, CallbackIs(CANCEL_DATA))
     router.callback_query.register(disconnect_button, CallbackIs(DISCONNECT_DATA))
+    router.callback_query.register(ton_packs_button, CallbackIs(pay.LIST_DATA))
+    router.callback_query.register(ton_pack_button, CallbackIs(pay.PACK_PREFIX, prefix=True))
     return router
