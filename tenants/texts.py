@@ -928,6 +928,40 @@ TEXTS: dict[str, TextSpec] = {
             N_("Your wallet did not answer in time. You can still pay with the link above."),
         ),
         _spec("tonpay.unavailable", N_("Paying with TON is not available right now.")),
+        _spec(
+            "tonpay.invoice_ppv",
+            N_(
+                "Send exactly {{ amount }} TON to unlock this post.\nTo: {{ address }}\nComment: "
+                "{{ comment }}\nScan the QR code with your wallet, or open this link in it:\n{{ "
+                "link }}\nThe invoice is valid until {{ expires }} UTC."
+            ),
+            "amount",
+            "address",
+            "comment",
+            "link",
+            "expires",
+        ),
+        _spec(
+            "tonpay.invoice_vip",
+            N_(
+                "Send exactly {{ amount }} TON for 30 days of {{ package }}.\nTo: {{ address }}\n"
+                "Comment: {{ comment }}\nScan the QR code with your wallet, or open this link in "
+                "it:\n{{ link }}\nThe invoice is valid until {{ expires }} UTC."
+            ),
+            "amount",
+            "package",
+            "address",
+            "comment",
+            "link",
+            "expires",
+        ),
+        _spec("tonpay.unlock_button", N_("💎 Unlock for {{ amount }} TON"), "amount"),
+        _spec(
+            "tonpay.vip_button",
+            N_("💎 {{ package }}: 30 days for {{ amount }} TON"),
+            "package",
+            "amount",
+        ),
     )
 }
 

@@ -29,12 +29,13 @@ from bot.wallet_ton.messages import (
     qr_png,
     wallets_keyboard,
 )
-from core.errors import NotFoundError
+from core.errors import ConflictError, NotFoundError
 from core.models import TonInvoice
 from tenants.ton import invoices
 from tenants.ton import service as ton_service
 from tenants.ton.tonconnect import find_wallet_app, load_wallet_apps
 from tenants.users import BotUser
+from tenants.vip import repository as vip_repo
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
@@ -156,7 +157,7 @@ async def ton_packs_button(
     return callback.answer()
 
 
-async def ton_pack_button(
+async def ton_item_button(
     callback: CallbackQuery,
     session: AsyncSession,
     tenant: TenantInfo,
@@ -166,30 +167,45 @@ async def ton_pack_button(
     runtime: BotRuntime,
     after_commit: list[Any],
 ) -> Any:
-    """A TON invoice for the pack; shown (and asked of the wallet) once it is committed."""
-    raw_id = (callback.data or "").removeprefix(pay.PACK_PREFIX)
-    if not raw_id.isdigit():
+    """A TON invoice for a pack, a post or a VIP period; shown (and asked of the connected
+    wallet) once it is committed."""
+    item = pay.parse_item_data(callback.data or "")
+    if item is None:
         return callback.answer()
+    kind, item_id = item
     try:
         invoice = await invoices.create_invoice(
             session,
             runtime.settings,
             tenant_id=tenant.id,
             user_id=user.id,
-            kind=pay.CREDITS,
-            item_id=int(raw_id),
+            kind=kind,
+            item_id=item_id,
         )
     except (invoices.TonPaymentsUnavailableError, invoices.UnsupportedKindError):
         return callback.answer(texts("tonpay.unavailable"), show_alert=True)
-    except NotFoundError:  # the pack is gone, or no longer sold in TON
-        return callback.answer(texts("payments.pack_gone"), show_alert=True)
+    except NotFoundError:  # gone, or no longer sold in TON
+        return callback.answer(texts(_GONE[kind]), show_alert=True)
+    except ConflictError:  # the post is not sold on its own
+        return callback.answer(texts("feed.not_for_sale"), show_alert=True)
+    name = await _item_name(session, tenant.id, kind, item_id)
     address = await pay.connected_address(
         runtime.ton_waits.deps, session, tenant.id, user.id, bot.id, user.telegram_id
     )
     after_commit.append(
-        partial(_deliver_invoice, runtime, bot, texts, user.telegram_id, invoice, address)
+        partial(_deliver_invoice, runtime, bot, texts, user.telegram_id, invoice, address, name)
     )
     return callback.answer()
+
+
+_GONE = {pay.CREDITS: "payments.pack_gone", pay.PPV: "feed.post_gone", pay.VIP: "vip.package_gone"}
+
+
+async def _item_name(session: AsyncSession, tenant_id: int, kind: str, item_id: int) -> str:
+    if kind != pay.VIP:
+        return ""
+    package = await vip_repo.get_package(session, tenant_id, item_id)
+    return package.name if package is not None else ""
 
 
 async def _deliver_invoice(
@@ -199,8 +215,9 @@ async def _deliver_invoice(
     chat_id: int,
     invoice: TonInvoice,
     address: str | None,
+    name: str,
 ) -> None:
-    await pay.show_invoice(bot, chat_id, texts, invoice, runtime.settings)
+    await pay.show_invoice(bot, chat_id, texts, invoice, runtime.settings, name)
     if address is None:
         return
     note = await bot.send_message(chat_id, texts("tonpay.asked_wallet", address=address))
@@ -219,5 +236,5 @@ def create_router() -> Router:
     router.callback_query.register(cancel_button, CallbackIs(CANCEL_DATA))
     router.callback_query.register(disconnect_button, CallbackIs(DISCONNECT_DATA))
     router.callback_query.register(ton_packs_button, CallbackIs(pay.LIST_DATA))
-    router.callback_query.register(ton_pack_button, CallbackIs(pay.PACK_PREFIX, prefix=True))
+    router.callback_query.register(ton_item_button, CallbackIs(pay.ITEM_PREFIX, prefix=True))
     return router

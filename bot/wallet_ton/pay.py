@@ -10,7 +10,11 @@ the wallet answers, nothing is credited here — the BoC it returns is ignored. 
 from the chain watcher (:mod:`tenants.ton.watcher`), which also tells the fan; until then the
 chat says "waiting for the network to confirm".
 
-Callback data: ``tonpay:list`` (the priced packs), ``tonpay:p:<pack id>`` (an invoice).
+PPV posts (the locked post's buttons, :func:`unlock_button`) and VIP periods (``/vip``,
+:func:`vip_buttons`; 30 days paid once, TON has no subscriptions) are sold the same way.
+
+Callback data: ``tonpay:list`` (the priced packs), ``tonpay:i:<kind>:<item id>`` (an invoice
+for ``credits``, ``ppv`` or ``vip``).
 """
 
 from __future__ import annotations
@@ -45,8 +49,55 @@ from tenants.ton.tonconnect import ChatTonConnect, transaction_request
 logger = logging.getLogger(__name__)
 
 LIST_DATA = "tonpay:list"
-PACK_PREFIX = "tonpay:p:"
+ITEM_PREFIX = "tonpay:i:"
 CREDITS = TonItemKind.CREDITS.value
+PPV = TonItemKind.PPV.value
+VIP = TonItemKind.VIP.value
+_INVOICE_KEYS = {CREDITS: "tonpay.invoice", PPV: "tonpay.invoice_ppv", VIP: "tonpay.invoice_vip"}
+
+
+def item_data(kind: str, item_id: int) -> str:
+    return f"{ITEM_PREFIX}{kind}:{item_id}"
+
+
+def parse_item_data(data: str) -> tuple[str, int] | None:
+    kind, _, raw_id = data.removeprefix(ITEM_PREFIX).partition(":")
+    if kind not in _INVOICE_KEYS or not raw_id.isdigit() or len(raw_id) > 18:
+        return None
+    return kind, int(raw_id)
+
+
+async def prices_of(
+    session: AsyncSession, settings: Settings, tenant_id: int, kind: str
+) -> dict[int, int]:
+    """``item id → nanotons`` of one kind; empty while TON payments are off."""
+    if not settings.ton_merchant_address:
+        return {}
+    return {p.item_id: p.amount for p in await invoices.list_prices(session, tenant_id, kind)}
+
+
+def unlock_button(texts: Texts, post_id: int, amount: int) -> InlineKeyboardButton:
+    """Under a locked PPV post that has a TON price."""
+    return InlineKeyboardButton(
+        text=texts("tonpay.unlock_button", amount=format_ton(amount)),
+        callback_data=item_data(PPV, post_id),
+    )
+
+
+def vip_buttons(
+    texts: Texts, packages: Sequence[tuple[int, str]], prices: dict[int, int]
+) -> list[list[InlineKeyboardButton]]:
+    """One row per buyable VIP package (id, name) that has a TON price."""
+    return [
+        [
+            InlineKeyboardButton(
+                text=texts("tonpay.vip_button", package=name, amount=format_ton(prices[pid])),
+                callback_data=item_data(VIP, pid),
+            )
+        ]
+        for pid, name in packages
+        if pid in prices
+    ]
 
 
 class Answer(StrEnum):
@@ -72,9 +123,7 @@ async def priced_packs(
     session: AsyncSession, settings: Settings, tenant_id: int
 ) -> list[PricedPack]:
     """The tenant's active packs that have a TON price (none while TON payments are off)."""
-    if not settings.ton_merchant_address:
-        return []
-    prices = {p.item_id: p.amount for p in await invoices.list_prices(session, tenant_id, CREDITS)}
+    prices = await prices_of(session, settings, tenant_id, CREDITS)
     if not prices:
         return []
     packs = await payments.list_packs(session, tenant_id)
@@ -103,7 +152,7 @@ def packs_keyboard(texts: Texts, priced: Sequence[PricedPack]) -> InlineKeyboard
                         credits=item.pack.total_credits,
                         amount=format_ton(item.amount),
                     ),
-                    callback_data=f"{PACK_PREFIX}{item.pack.id}",
+                    callback_data=item_data(CREDITS, item.pack.id),
                 )
             ]
             for item in priced
@@ -111,11 +160,14 @@ def packs_keyboard(texts: Texts, priced: Sequence[PricedPack]) -> InlineKeyboard
     )
 
 
-def invoice_caption(texts: Texts, invoice: TonInvoice, address: str, link: str) -> str:
+def invoice_caption(
+    texts: Texts, invoice: TonInvoice, address: str, link: str, item_name: str = ""
+) -> str:
     return texts(
-        "tonpay.invoice",
+        _INVOICE_KEYS.get(invoice.kind, "tonpay.invoice"),
         amount=format_ton(invoice.amount_due - invoice.amount_received),
         credits=invoice.credits,
+        package=item_name,
         address=address,
         comment=invoice.comment,
         link=link,
@@ -124,7 +176,12 @@ def invoice_caption(texts: Texts, invoice: TonInvoice, address: str, link: str) 
 
 
 async def show_invoice(
-    bot: Bot, chat_id: int, texts: Texts, invoice: TonInvoice, settings: Settings
+    bot: Bot,
+    chat_id: int,
+    texts: Texts,
+    invoice: TonInvoice,
+    settings: Settings,
+    item_name: str = "",
 ) -> int | None:
     """The invoice as a QR code of its ``ton://`` link with the details; its message id."""
     request = invoices.payment_request(invoice, settings)
@@ -133,7 +190,7 @@ async def show_invoice(
     sent = await bot.send_photo(
         chat_id,
         BufferedInputFile(qr_png(request.link), filename="ton-invoice.png"),
-        caption=invoice_caption(texts, invoice, request.address, request.link),
+        caption=invoice_caption(texts, invoice, request.address, request.link, item_name),
     )
     return sent.message_id
 
