@@ -1,21 +1,54 @@
 """All SQL of the drive. Every statement starts from :func:`core.db.tenant_select` (or filters
-``tenant_id`` first) and names the user, so one fan's query never sees another's rows."""
+``tenant_id`` first) and names the user, so one fan's query never sees another's rows.
+
+Pages and searches run with custom plans (:func:`plan_with_values`): asyncpg prepares every
+statement, and after five runs PostgreSQL may switch a prepared statement to a generic plan,
+which estimates "one user's files in one folder" from averages — a handful of rows — and then
+happily sorts a folder of 30,000 files instead of walking the index that is already in order.
+The values of a fan with a big drive are exactly what that plan gets wrong.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.db import tenant_select
-from core.models import File, FileTag, Folder, ShareLink
+from core.models import DriveUsage, File, FileTag, Folder, ShareLink
+
+SEARCH_WINDOW = 5000
+"""How many of the user's newest files a search filters before it asks an index instead."""
 
 
-def _live(model: type[File] | type[Folder]) -> ColumnElement[bool]:
-    return model.deleted_at.is_(None)
+def _live(model: Any) -> ColumnElement[bool]:
+    """``deleted_at IS NULL``, spelled as the partial indexes' predicate so they apply."""
+    result: ColumnElement[bool] = model.deleted_at.is_(None)
+    return result
+
+
+async def plan_with_values(session: AsyncSession) -> None:
+    """Plan the rest of this transaction's statements for their actual values (PostgreSQL),
+    never with a generic plan (see the module docstring). Costs one round trip."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 # -- folders -----------------------------------------------------------------------------------
@@ -193,35 +226,115 @@ async def list_files(
     return (await session.scalars(stmt)).all()
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilter:
+    """What a search asks for: every criterion given must hold (at least one is given)."""
+
+    query: str | None = None
+    tag: str | None = None
+    mime_prefix: str | None = None
+
+    def conditions(self, tenant_id: int, user_id: int, row: Any) -> list[ColumnElement[bool]]:
+        """The criteria over ``row`` (the files table or an alias of it)."""
+        found: list[ColumnElement[bool]] = []
+        if self.query:
+            found.append(row.name.ilike(_like(self.query), escape="\\"))
+        if self.mime_prefix:
+            found.append(row.mime_type.startswith(self.mime_prefix, autoescape=True))
+        if self.tag:
+            tagged = select(FileTag.file_id).where(
+                FileTag.tenant_id == tenant_id, FileTag.user_id == user_id, FileTag.tag == self.tag
+            )
+            found.append(row.id.in_(tagged))
+        return found
+
+
+def _newest_first(
+    row: Any, after: tuple[Any, int] | None
+) -> tuple[list[Any], list[ColumnElement[bool]]]:
+    order = [row.created_at.desc(), row.id.desc()]
+    if after is None:
+        return order, []
+    right = tuple_(literal(after[0], File.created_at.type), literal(after[1], File.id.type))
+    return order, [tuple_(row.created_at, row.id) < right]
+
+
+def _search_recent(
+    tenant_id: int, user_id: int, wanted: SearchFilter, after: tuple[Any, int] | None, limit: int
+) -> Select[Any]:
+    """The matches among the user's :data:`SEARCH_WINDOW` newest files (after the cursor):
+    one ordered walk of ``ix_files_live_created_at`` that stops at ``limit`` matches."""
+    order, keyset = _newest_first(File, after)
+    recent = (
+        tenant_select(File, tenant_id)
+        .where(File.user_id == user_id, _live(File), *keyset)
+        .order_by(*order)
+        .limit(SEARCH_WINDOW)
+        .subquery("recent")
+    )
+    row = aliased(File, recent)
+    outer_order, _ = _newest_first(row, None)
+    return (
+        select(row)
+        .where(*wanted.conditions(tenant_id, user_id, row))
+        .order_by(*outer_order)
+        .limit(limit)
+    )
+
+
+def _search_indexed(
+    tenant_id: int, user_id: int, wanted: SearchFilter, after: tuple[Any, int] | None, limit: int
+) -> Select[Any]:
+    """Every match in the user's drive, found through an index (the trigram GIN for names
+    and types, the tag index for tags), then the newest ``limit`` of them. The matches are
+    a materialised CTE so the planner cannot turn this back into the walk that just failed."""
+    _, keyset = _newest_first(File, after)
+    matches = (
+        select(File.id, File.created_at)
+        .where(
+            File.tenant_id == tenant_id,
+            File.user_id == user_id,
+            _live(File),
+            *keyset,
+            *wanted.conditions(tenant_id, user_id, File),
+        )
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    newest = (
+        select(matches.c.id)
+        .order_by(matches.c.created_at.desc(), matches.c.id.desc())
+        .limit(limit)
+        .subquery("newest")
+    )
+    order, _ = _newest_first(File, None)
+    return tenant_select(File, tenant_id).join(newest, newest.c.id == File.id).order_by(*order)
 
 
 async def search_files(
     session: AsyncSession,
     tenant_id: int,
     user_id: int,
+    wanted: SearchFilter,
     *,
-    query: str | None,
-    tag: str | None,
-    mime_prefix: str | None,
     after: tuple[Any, int] | None,
     limit: int,
 ) -> Sequence[File]:
-    """Live files of the user matching every given criterion, newest first."""
-    order, condition = _keyset(File.created_at, True, after)
-    stmt = tenant_select(File, tenant_id).where(File.user_id == user_id, _live(File), *condition)
-    if query:
-        stmt = stmt.where(File.name.ilike(_like(query), escape="\\"))
-    if mime_prefix:
-        stmt = stmt.where(File.mime_type.startswith(mime_prefix, autoescape=True))
-    if tag:
-        tagged = select(FileTag.file_id).where(
-            FileTag.tenant_id == tenant_id, FileTag.user_id == user_id, FileTag.tag == tag
-        )
-        stmt = stmt.where(File.id.in_(tagged))
-    return (await session.scalars(stmt.order_by(*order).limit(limit))).all()
+    """Live files of the user matching ``wanted``, newest first, keyset after ``after``.
+
+    Two steps, so neither a common nor a rare criterion is slow whatever the planner guesses
+    about a pattern: first the newest files are filtered (a common match fills the page within
+    a few hundred rows); only if fewer than ``limit`` matched there, the matches are rare
+    (under ``limit`` / :data:`SEARCH_WINDOW`) and an index finds them all cheaply."""
+    found = (await session.scalars(_search_recent(tenant_id, user_id, wanted, after, limit))).all()
+    if len(found) == limit:
+        return found
+    return (await session.scalars(_search_indexed(tenant_id, user_id, wanted, after, limit))).all()
 
 
 async def trashed(
@@ -349,12 +462,97 @@ async def user_tags(session: AsyncSession, tenant_id: int, user_id: int) -> list
 # -- usage -------------------------------------------------------------------------------------
 
 
-async def bytes_used(session: AsyncSession, tenant_id: int, user_id: int | None = None) -> int:
-    """Bytes stored (trash included, until purged) by the tenant, or by one of its users."""
-    stmt = select(func.coalesce(func.sum(File.size), 0)).where(File.tenant_id == tenant_id)
-    if user_id is not None:
-        stmt = stmt.where(File.user_id == user_id)
-    return int(await session.scalar(stmt) or 0)
+async def usage_of(session: AsyncSession, tenant_id: int, user_id: int) -> tuple[int, int]:
+    """Bytes stored by the tenant and by the user (trash included), from the counters."""
+    rows = await session.execute(
+        select(DriveUsage.user_key, DriveUsage.bytes).where(
+            DriveUsage.tenant_id == tenant_id, DriveUsage.user_key.in_((0, user_id))
+        )
+    )
+    found: dict[int, int] = {key: value for key, value in rows}
+    return found.get(0, 0), found.get(user_id, 0)
+
+
+async def tenant_bytes(session: AsyncSession, tenant_id: int) -> int:
+    """Bytes stored by the tenant, from its counter row (exact once this transaction has
+    written a file: the triggers then hold the row until commit)."""
+    value = await session.scalar(
+        select(DriveUsage.bytes).where(DriveUsage.tenant_id == tenant_id, DriveUsage.user_key == 0)
+    )
+    return int(value or 0)
+
+
+def _upsert(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(DriveUsage)
+
+
+async def lock_usage(session: AsyncSession, tenant_id: int) -> None:
+    """Hold the tenant's counter row (made if missing) until commit: every trigger locks it
+    first, so no file of the tenant is added or removed meanwhile."""
+    await session.execute(
+        _upsert(session)
+        .values(tenant_id=tenant_id, user_key=0, user_id=None, bytes=0, files=0)
+        .on_conflict_do_nothing()
+    )
+    await session.execute(
+        select(DriveUsage.user_key)
+        .where(DriveUsage.tenant_id == tenant_id, DriveUsage.user_key == 0)
+        .with_for_update()
+    )
+
+
+UsageRows = dict[tuple[int, int | None], tuple[int, int]]
+"""``(user_key, user_id)`` → ``(bytes, files)``; ``(0, None)`` is the whole tenant."""
+
+
+async def usage_rows(session: AsyncSession, tenant_id: int) -> UsageRows:
+    rows = await session.execute(
+        select(DriveUsage.user_key, DriveUsage.user_id, DriveUsage.bytes, DriveUsage.files).where(
+            DriveUsage.tenant_id == tenant_id
+        )
+    )
+    return {(key, user): (stored, files) for key, user, stored, files in rows}
+
+
+async def usage_from_files(session: AsyncSession, tenant_id: int) -> UsageRows:
+    """What the counters should say: sums over the tenant's ``files`` rows."""
+    rows = await session.execute(
+        select(File.user_id, func.sum(File.size), func.count())
+        .where(File.tenant_id == tenant_id)
+        .group_by(File.user_id)
+    )
+    found: UsageRows = {}
+    total_bytes = total_files = 0
+    for user_id, stored, files in rows:
+        found[(user_id, user_id)] = (int(stored), int(files))
+        total_bytes, total_files = total_bytes + int(stored), total_files + int(files)
+    found[(0, None)] = (total_bytes, total_files)
+    return found
+
+
+async def write_usage(session: AsyncSession, tenant_id: int, rows: UsageRows) -> None:
+    if not rows:
+        return
+    stmt = _upsert(session).values(
+        [
+            {"tenant_id": tenant_id, "user_key": key, "user_id": user, "bytes": b, "files": n}
+            for (key, user), (b, n) in sorted(rows.items())
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "user_key"],
+            set_={"bytes": stmt.excluded.bytes, "files": stmt.excluded.files},
+        )
+    )
+
+
+async def tenants_with_usage(session: AsyncSession) -> list[int]:
+    """Tenants with a counter row or a file (the reconciliation cron's work list)."""
+    counted = select(DriveUsage.tenant_id).where(DriveUsage.user_key == 0)
+    stored = select(File.tenant_id).distinct()
+    return sorted(set((await session.scalars(counted.union(stored))).all()))
 
 
 # -- share links -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from core.models.bot import Referral, TenantText
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
-from core.models.drive import File, Folder
+from core.models.drive import DriveUsage, File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
 from core.models.ledger import LedgerAccount, LedgerEntry
@@ -19,6 +19,7 @@ from core.models.user import User
 
 __all__ = [
     "CreditPack",
+    "DriveUsage",
     "File",
     "FileTag",
     "Folder",
