@@ -105,21 +105,21 @@ async def name_taken(
 async def ancestors(
     session: AsyncSession, tenant_id: int, user_id: int, folder_id: int
 ) -> list[Folder]:
-    """The folder and its parents, root first (one recursive query, both databases)."""
-    base = select(Folder.id, Folder.parent_id, literal(0).label("depth")).where(
+    """The folder and its parents, root first: one recursive query (both databases) that
+    carries whole rows, so it never joins back to ``folders`` (which planned as a scan of
+    all the tenant's folders)."""
+    columns = list(Folder.__table__.c)
+    base = select(*columns, literal(0).label("depth")).where(
         Folder.tenant_id == tenant_id, Folder.user_id == user_id, Folder.id == folder_id
     )
     chain = base.cte("chain", recursive=True)
     chain = chain.union_all(
-        select(Folder.id, Folder.parent_id, (chain.c.depth + 1).label("depth")).where(
+        select(*columns, (chain.c.depth + 1).label("depth")).where(
             Folder.tenant_id == tenant_id, Folder.id == chain.c.parent_id
         )
     )
-    stmt = (
-        tenant_select(Folder, tenant_id)
-        .join(chain, chain.c.id == Folder.id)
-        .order_by(chain.c.depth.desc())
-    )
+    row = aliased(Folder, chain)
+    stmt = select(row).order_by(chain.c.depth.desc())
     return list((await session.scalars(stmt)).all())
 
 

@@ -300,8 +300,11 @@ async def list_folder(
     kind = f"{sort}:{'desc' if descending else 'asc'}"
     after = _decode_cursor(cursor, kind)
     limit = max(1, min(limit, MAX_PAGE))
-    await repo.plan_with_values(session)
     crumbs = await breadcrumbs(session, tenant_id, user_id, folder_id)
+    folders = () if after else await repo.child_folders(session, tenant_id, user_id, folder_id)
+    # Only the files' statement depends on how big this fan's folder is; planning the two
+    # above afresh each time would cost more than their generic plans ever lose.
+    await repo.plan_with_values(session)
     files = await repo.list_files(
         session,
         tenant_id,
@@ -312,12 +315,10 @@ async def list_folder(
         after=after,
         limit=limit,
     )
-    column = repo.SORT_COLUMNS[sort].key
-    folders = () if after else await repo.child_folders(session, tenant_id, user_id, folder_id)
     return Page(
         files=files,
         tags=await repo.tags_of(session, tenant_id, [f.id for f in files]),
-        next_cursor=_next_cursor(kind, files, limit, column),
+        next_cursor=_next_cursor(kind, files, limit, repo.SORT_COLUMNS[sort].key),
         folders=folders,
         breadcrumbs=crumbs,
     )
