@@ -213,14 +213,19 @@ async def list_files(
     after: tuple[Any, int] | None,
     limit: int,
 ) -> Sequence[File]:
-    """One page of a folder's live files, keyset-paginated on ``(sort column, id)``."""
+    """One page of a folder's live files, keyset-paginated on ``(sort column, id)``.
+
+    The order starts with ``folder_id``, constant here: ``folder_id = x`` tells the planner
+    so, but ``folder_id IS NULL`` (the root) does not, and without it the planner cannot see
+    that ``ix_files_live_folder_<sort>`` already returns the root in order (it sorted all of
+    the root instead: 140 ms for a root of 24,000 files)."""
     column = SORT_COLUMNS[sort]
     order, condition = _keyset(column, descending, after)
     in_folder = File.folder_id.is_(None) if folder_id is None else File.folder_id == folder_id
     stmt = (
         tenant_select(File, tenant_id)
         .where(File.user_id == user_id, in_folder, _live(File), *condition)
-        .order_by(*order)
+        .order_by(File.folder_id.desc() if descending else File.folder_id.asc(), *order)
         .limit(limit)
     )
     return (await session.scalars(stmt)).all()

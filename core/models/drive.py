@@ -65,6 +65,7 @@ class Folder(TenantOwned, TimestampMixin, Base):
 
 LIVE = text("deleted_at IS NULL")
 TRASHED = text("deleted_at IS NOT NULL")
+IN_FOLDER = text("folder_id IS NOT NULL")
 
 
 def _live_index(name: str, *columns: str) -> Index:
@@ -84,7 +85,9 @@ class File(TenantOwned, TimestampMixin, Base):
     - a GIN over ``(tenant_id, user_id, name, mime_type)`` (``btree_gin`` for the ids,
       ``pg_trgm`` for the texts): "name contains" and "type is" among one user's files
       without touching anyone else's (on SQLite a plain index);
-    - ``folder_id``: the foreign key's ``ON DELETE SET NULL`` and trashing a folder's files;
+    - ``folder_id`` (rows in a folder only): the foreign key's ``ON DELETE SET NULL`` and
+      trashing a folder's files; were it to cover the root's NULLs, the planner would take it
+      for the root's page and sort the whole root;
     - the trash, ``(tenant_id, user_id, deleted_at)`` over trashed rows only.
 
     ``tenant_id`` needs no index of its own: ``UNIQUE (tenant_id, output_key)`` leads with it.
@@ -122,7 +125,9 @@ class File(TenantOwned, TimestampMixin, Base):
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
-        Index("ix_files_folder_id", "folder_id"),
+        Index(
+            "ix_files_folder_id", "folder_id", postgresql_where=IN_FOLDER, sqlite_where=IN_FOLDER
+        ),
         Index(
             "ix_files_trash",
             "tenant_id",

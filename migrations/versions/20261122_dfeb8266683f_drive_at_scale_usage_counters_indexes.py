@@ -12,7 +12,7 @@ updates each counter row once; row triggers on SQLite). The rows are backfilled 
 Indexes: one b-tree per folder sort over live rows, one for "newest first" across the user's
 drive, a GIN over (tenant_id, user_id, name, mime_type) for search (``btree_gin`` +
 ``pg_trgm``; a plain index on SQLite), ``files.folder_id`` and ``folders.parent_id`` for their
-foreign keys, and a small one over the trash. The old unscoped trigram index and the indexes
+foreign keys (rows in a folder only), and a small one over the trash. The old unscoped trigram index and the indexes
 the new ones cover go. Creating indexes on a big ``files`` table blocks writes to it for the
 seconds each takes (about one second per million rows here).
 """
@@ -30,6 +30,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 LIVE = sa.text("deleted_at IS NULL")
 TRASHED = sa.text("deleted_at IS NOT NULL")
+IN_FOLDER = sa.text("folder_id IS NOT NULL")
 
 # -- PostgreSQL: one statement-level trigger function for inserts, deletes and updates --------
 # Counter rows are locked in (tenant_id, user_key) order, the tenant's row (user_key 0) first,
@@ -167,7 +168,14 @@ def upgrade() -> None:
     op.drop_index("ix_files_tenant_id_user_id_folder_id", table_name="files")
     op.drop_index("ix_files_tenant_id_user_id_folder_id_created_at", table_name="files")
     op.drop_index("ix_files_tenant_id_user_id_folder_id_name", table_name="files")
-    op.create_index("ix_files_folder_id", "files", ["folder_id"], unique=False)
+    op.create_index(
+        "ix_files_folder_id",
+        "files",
+        ["folder_id"],
+        unique=False,
+        postgresql_where=IN_FOLDER,
+        sqlite_where=IN_FOLDER,
+    )
     for name, column in (
         ("ix_files_live_folder_name", "name"),
         ("ix_files_live_folder_created_at", "created_at"),
