@@ -537,20 +537,20 @@ async def usage_from_files(session: AsyncSession, tenant_id: int) -> UsageRows:
 
 
 async def write_usage(session: AsyncSession, tenant_id: int, rows: UsageRows) -> None:
-    if not rows:
-        return
-    stmt = _upsert(session).values(
-        [
-            {"tenant_id": tenant_id, "user_key": key, "user_id": user, "bytes": b, "files": n}
-            for (key, user), (b, n) in sorted(rows.items())
-        ]
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "user_key"],
-            set_={"bytes": stmt.excluded.bytes, "files": stmt.excluded.files},
+    """Set these counter rows (made if missing), a thousand rows per statement (a statement
+    carries at most 32,767 parameters)."""
+    values = [
+        {"tenant_id": tenant_id, "user_key": key, "user_id": user, "bytes": b, "files": n}
+        for (key, user), (b, n) in sorted(rows.items(), key=lambda item: item[0][0])
+    ]
+    for start in range(0, len(values), 1000):
+        stmt = _upsert(session).values(values[start : start + 1000])
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id", "user_key"],
+                set_={"bytes": stmt.excluded.bytes, "files": stmt.excluded.files},
+            )
         )
-    )
 
 
 async def tenants_with_usage(session: AsyncSession) -> list[int]:

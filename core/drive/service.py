@@ -517,7 +517,10 @@ async def reconcile_usage(session: AsyncSession, tenant_id: int) -> list[UsageDr
         if actual.get(key, (0, 0)) != counted.get(key, (0, 0))
     }
     await repo.write_usage(session, tenant_id, fixes)
-    return [_drift(key, counted.get(key, (0, 0)), fixes[key]) for key in sorted(fixes)]
+    return [
+        _drift(key, counted.get(key, (0, 0)), fixes[key])
+        for key in sorted(fixes, key=lambda k: k[0])
+    ]
 
 
 def _drift(
