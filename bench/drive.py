@@ -297,11 +297,12 @@ async def timed(call: Call, samples: int, warmup: int = 5) -> Stats:
 def api_call(
     client: httpx.AsyncClient, path: str, params: dict[str, Any], headers: dict[str, str]
 ) -> Call:
-    async def call() -> Any:
+    async def call() -> httpx.Response:
+        """The answer's bytes, unparsed: parsing the JSON is the client's work, not the API's."""
         response = await client.get(path, params=params, headers=headers)
         if response.status_code != 200:
             raise RuntimeError(f"{path} {params}: {response.status_code} {response.text}")
-        return response.json()
+        return response
 
     return call
 
@@ -451,7 +452,9 @@ class Measure:
     async def folder_pages(self) -> list[Row]:
         rows = []
         folder = self.data.big_folder
-        first = await self.api("/api/v1/drive/list", {"folder_id": folder, "limit": PAGE})()
+        first = (
+            await self.api("/api/v1/drive/list", {"folder_id": folder, "limit": PAGE})()
+        ).json()
         file_ids = [f["id"] for f in first["files"]]
         for sort, order in (("name", "asc"), ("date", "desc"), ("size", "desc"), ("type", "asc")):
             params = {"folder_id": folder, "sort": sort, "order": order, "limit": PAGE}
@@ -489,7 +492,7 @@ class Measure:
         """Pages 2.. of the biggest folder by name, each fetched with the previous cursor."""
         folder = self.data.big_folder
         params: dict[str, Any] = {"folder_id": folder, "sort": "name", "limit": PAGE}
-        first = await self.api("/api/v1/drive/list", params)()
+        first = (await self.api("/api/v1/drive/list", params)()).json()
         cursor, last = first["next_cursor"], first["files"][-1]
         api, query, page = [], [], []
         sql = folder_sql("name", False, after=True)
@@ -497,8 +500,9 @@ class Measure:
             if cursor is None:
                 break
             started = time.perf_counter()
-            found = await self.api("/api/v1/drive/list", {**params, "cursor": cursor})()
+            answer = await self.api("/api/v1/drive/list", {**params, "cursor": cursor})()
             api.append(time.perf_counter() - started)
+            found = answer.json()
             keyset = (*self.owner, folder, last["name"], last["id"])
             started = time.perf_counter()
             await self.conn.fetch(sql, *keyset)
