@@ -37,6 +37,36 @@ from core.models import DriveUsage, File, FileTag, Folder, ShareLink
 SEARCH_WINDOW = 5000
 """How many of the user's newest files a search filters before it asks an index instead."""
 
+TaggedFiles = tuple[Sequence[File], dict[int, list[str]]]
+"""Files and the tags of each (sorted), read in the same statement."""
+_TAG_SEPARATOR = "\n"  # tags never hold one (core.drive.service.clean_tags)
+
+
+def _tags_column(session: AsyncSession, row: Any) -> Any:
+    """The tags of ``row`` as one correlated column, so a page's tags cost no statement of
+    their own: an array on PostgreSQL, a joined string on SQLite."""
+    aggregate = (
+        func.array_agg(FileTag.tag)
+        if session.get_bind().dialect.name == "postgresql"
+        else func.group_concat(FileTag.tag, _TAG_SEPARATOR)
+    )
+    return (
+        select(aggregate)
+        .where(FileTag.file_id == row.id, FileTag.tenant_id == row.tenant_id)
+        .scalar_subquery()
+    )
+
+
+async def _tagged(session: AsyncSession, stmt: Select[Any]) -> TaggedFiles:
+    files: list[File] = []
+    tags: dict[int, list[str]] = {}
+    for file, found in await session.execute(stmt):
+        files.append(file)
+        if found:
+            listed = found.split(_TAG_SEPARATOR) if isinstance(found, str) else found
+            tags[file.id] = sorted(listed)
+    return files, tags
+
 
 def _live(model: Any) -> ColumnElement[bool]:
     """``deleted_at IS NULL``, spelled as the partial indexes' predicate so they apply."""
@@ -212,8 +242,9 @@ async def list_files(
     descending: bool,
     after: tuple[Any, int] | None,
     limit: int,
-) -> Sequence[File]:
-    """One page of a folder's live files, keyset-paginated on ``(sort column, id)``.
+) -> TaggedFiles:
+    """One page of a folder's live files with their tags, keyset-paginated on
+    ``(sort column, id)``.
 
     The order starts with ``folder_id``, constant here: ``folder_id = x`` tells the planner
     so, but ``folder_id IS NULL`` (the root) does not, and without it the planner cannot see
@@ -223,12 +254,13 @@ async def list_files(
     order, condition = _keyset(column, descending, after)
     in_folder = File.folder_id.is_(None) if folder_id is None else File.folder_id == folder_id
     stmt = (
-        tenant_select(File, tenant_id)
-        .where(File.user_id == user_id, in_folder, _live(File), *condition)
+        select(File, _tags_column(session, File))
+        .where(File.tenant_id == tenant_id, File.user_id == user_id, in_folder, _live(File))
+        .where(*condition)
         .order_by(File.folder_id.desc() if descending else File.folder_id.asc(), *order)
         .limit(limit)
     )
-    return (await session.scalars(stmt)).all()
+    return await _tagged(session, stmt)
 
 
 def _like(value: str) -> str:
@@ -270,7 +302,12 @@ def _newest_first(
 
 
 def _search_recent(
-    tenant_id: int, user_id: int, wanted: SearchFilter, after: tuple[Any, int] | None, limit: int
+    session: AsyncSession,
+    tenant_id: int,
+    user_id: int,
+    wanted: SearchFilter,
+    after: tuple[Any, int] | None,
+    limit: int,
 ) -> Select[Any]:
     """The matches among the user's :data:`SEARCH_WINDOW` newest files (after the cursor):
     one ordered walk of ``ix_files_live_created_at`` that stops at ``limit`` matches."""
@@ -285,7 +322,7 @@ def _search_recent(
     row = aliased(File, recent)
     outer_order, _ = _newest_first(row, None)
     return (
-        select(row)
+        select(row, _tags_column(session, row))
         .where(*wanted.conditions(tenant_id, user_id, row))
         .order_by(*outer_order)
         .limit(limit)
@@ -293,7 +330,12 @@ def _search_recent(
 
 
 def _search_indexed(
-    tenant_id: int, user_id: int, wanted: SearchFilter, after: tuple[Any, int] | None, limit: int
+    session: AsyncSession,
+    tenant_id: int,
+    user_id: int,
+    wanted: SearchFilter,
+    after: tuple[Any, int] | None,
+    limit: int,
 ) -> Select[Any]:
     """Every match in the user's drive, found through an index (the trigram GIN for names
     and types, the tag index for tags), then the newest ``limit`` of them. The matches are
@@ -318,7 +360,12 @@ def _search_indexed(
         .subquery("newest")
     )
     order, _ = _newest_first(File, None)
-    return tenant_select(File, tenant_id).join(newest, newest.c.id == File.id).order_by(*order)
+    return (
+        select(File, _tags_column(session, File))
+        .join(newest, newest.c.id == File.id)
+        .where(File.tenant_id == tenant_id)
+        .order_by(*order)
+    )
 
 
 async def search_files(
@@ -329,17 +376,19 @@ async def search_files(
     *,
     after: tuple[Any, int] | None,
     limit: int,
-) -> Sequence[File]:
-    """Live files of the user matching ``wanted``, newest first, keyset after ``after``.
+) -> TaggedFiles:
+    """Live files of the user matching ``wanted`` with their tags, newest first, keyset
+    after ``after``.
 
     Two steps, so neither a common nor a rare criterion is slow whatever the planner guesses
     about a pattern: first the newest files are filtered (a common match fills the page within
     a few hundred rows); only if fewer than ``limit`` matched there, the matches are rare
     (under ``limit`` / :data:`SEARCH_WINDOW`) and an index finds them all cheaply."""
-    found = (await session.scalars(_search_recent(tenant_id, user_id, wanted, after, limit))).all()
-    if len(found) == limit:
+    args = (session, tenant_id, user_id, wanted, after, limit)
+    found = await _tagged(session, _search_recent(*args))
+    if len(found[0]) == limit:
         return found
-    return (await session.scalars(_search_indexed(tenant_id, user_id, wanted, after, limit))).all()
+    return await _tagged(session, _search_indexed(*args))
 
 
 async def trashed(

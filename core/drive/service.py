@@ -305,7 +305,7 @@ async def list_folder(
     # Only the files' statement depends on how big this fan's folder is; planning the two
     # above afresh each time would cost more than their generic plans ever lose.
     await repo.plan_with_values(session)
-    files = await repo.list_files(
+    files, tags = await repo.list_files(
         session,
         tenant_id,
         user_id,
@@ -317,7 +317,7 @@ async def list_folder(
     )
     return Page(
         files=files,
-        tags=await repo.tags_of(session, tenant_id, [f.id for f in files]),
+        tags=tags,
         next_cursor=_next_cursor(kind, files, limit, repo.SORT_COLUMNS[sort].key),
         folders=folders,
         breadcrumbs=crumbs,
@@ -347,10 +347,12 @@ async def search(
         mime_prefix=None if kind is None else (kind if "/" in kind else f"{kind}/"),
     )
     await repo.plan_with_values(session)
-    files = await repo.search_files(session, tenant_id, user_id, wanted, after=after, limit=limit)
+    files, tags = await repo.search_files(
+        session, tenant_id, user_id, wanted, after=after, limit=limit
+    )
     return Page(
         files=files,
-        tags=await repo.tags_of(session, tenant_id, [f.id for f in files]),
+        tags=tags,
         next_cursor=_next_cursor("search", files, limit, "created_at"),
     )
 
