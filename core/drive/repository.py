@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,17 +95,6 @@ async def get_folder(
     return folder
 
 
-async def child_folders(
-    session: AsyncSession, tenant_id: int, user_id: int, parent_id: int | None
-) -> Sequence[Folder]:
-    stmt = (
-        tenant_select(Folder, tenant_id)
-        .where(Folder.user_id == user_id, Folder.parent_key == (parent_id or 0), _live(Folder))
-        .order_by(Folder.name, Folder.id)
-    )
-    return (await session.scalars(stmt)).all()
-
-
 async def all_folders(session: AsyncSession, tenant_id: int, user_id: int) -> Sequence[Folder]:
     stmt = (
         tenant_select(Folder, tenant_id)
@@ -132,25 +122,65 @@ async def name_taken(
     return await session.scalar(stmt.limit(1)) is not None
 
 
-async def ancestors(
-    session: AsyncSession, tenant_id: int, user_id: int, folder_id: int
-) -> list[Folder]:
-    """The folder and its parents, root first: one recursive query (both databases) that
-    carries whole rows, so it never joins back to ``folders`` (which planned as a scan of
-    all the tenant's folders)."""
+def _chain(tenant_id: int, user_id: int, folder_id: int) -> Any:
+    """The folder and its parents with their depth (0 for the folder), as a recursive CTE
+    that carries whole rows, so it never joins back to ``folders`` (which planned as a scan
+    of all the tenant's folders)."""
     columns = list(Folder.__table__.c)
     base = select(*columns, literal(0).label("depth")).where(
         Folder.tenant_id == tenant_id, Folder.user_id == user_id, Folder.id == folder_id
     )
     chain = base.cte("chain", recursive=True)
-    chain = chain.union_all(
+    return chain.union_all(
         select(*columns, (chain.c.depth + 1).label("depth")).where(
             Folder.tenant_id == tenant_id, Folder.id == chain.c.parent_id
         )
     )
-    row = aliased(Folder, chain)
-    stmt = select(row).order_by(chain.c.depth.desc())
+
+
+async def ancestors(
+    session: AsyncSession, tenant_id: int, user_id: int, folder_id: int
+) -> list[Folder]:
+    """The folder and its parents, root first (one recursive query, both databases)."""
+    chain = _chain(tenant_id, user_id, folder_id)
+    stmt = select(aliased(Folder, chain)).order_by(chain.c.depth.desc())
     return list((await session.scalars(stmt)).all())
+
+
+async def crumbs_and_children(
+    session: AsyncSession,
+    tenant_id: int,
+    user_id: int,
+    folder_id: int | None,
+    *,
+    children: bool,
+) -> tuple[list[Folder], list[Folder]]:
+    """In one statement: the folder and its parents, root first (none at the root), and,
+    with ``children``, its live subfolders by name."""
+    parts: list[Select[Any]] = []
+    if folder_id is not None:
+        chain = _chain(tenant_id, user_id, folder_id)
+        parts.append(select(*chain.c))
+    if children:
+        parts.append(
+            select(*Folder.__table__.c, literal(-1).label("depth")).where(
+                Folder.tenant_id == tenant_id,
+                Folder.user_id == user_id,
+                Folder.parent_key == (folder_id or 0),
+                _live(Folder),
+            )
+        )
+    if not parts:
+        return [], []
+    both = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("both")
+    stmt = select(aliased(Folder, both), both.c.depth).order_by(
+        both.c.depth.desc(), both.c.name, both.c.id
+    )
+    crumbs: list[Folder] = []
+    below: list[Folder] = []
+    for folder, depth in await session.execute(stmt):
+        (crumbs if depth >= 0 else below).append(folder)
+    return crumbs, below
 
 
 async def subtree_ids(

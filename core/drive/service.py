@@ -300,10 +300,13 @@ async def list_folder(
     kind = f"{sort}:{'desc' if descending else 'asc'}"
     after = _decode_cursor(cursor, kind)
     limit = max(1, min(limit, MAX_PAGE))
-    crumbs = await breadcrumbs(session, tenant_id, user_id, folder_id)
-    folders = () if after else await repo.child_folders(session, tenant_id, user_id, folder_id)
-    # Only the files' statement depends on how big this fan's folder is; planning the two
-    # above afresh each time would cost more than their generic plans ever lose.
+    crumbs, folders = await repo.crumbs_and_children(
+        session, tenant_id, user_id, folder_id, children=after is None
+    )
+    if folder_id is not None and (not crumbs or crumbs[-1].deleted_at is not None):
+        raise NotFoundError("folder not found", folder_id=folder_id)
+    # Only the files' statement depends on how big this fan's folder is; planning the one
+    # above afresh each time would cost more than its generic plan ever loses.
     await repo.plan_with_values(session)
     files, tags = await repo.list_files(
         session,
