@@ -283,15 +283,19 @@ class Stats:
 Call = Callable[[], Awaitable[Any]]
 
 
-async def timed(call: Call, samples: int, warmup: int = 5) -> Stats:
+async def timed(*calls: Call, samples: int, warmup: int = 5) -> list[Stats]:
+    """Time each call ``samples`` times, taking turns, so a change in the machine's load
+    (other people's work on a shared machine) weighs on every figure alike."""
     for _ in range(warmup):
-        await call()
-    times = []
+        for call in calls:
+            await call()
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(samples):
-        started = time.perf_counter()
-        await call()
-        times.append(time.perf_counter() - started)
-    return Stats(times)
+        for call, spent in zip(calls, times, strict=True):
+            started = time.perf_counter()
+            await call()
+            spent.append(time.perf_counter() - started)
+    return [Stats(spent) for spent in times]
 
 
 def api_call(
@@ -329,33 +333,35 @@ COLUMNS = (
 SORTS = {"name": "name", "date": "created_at", "size": "size", "type": "mime_type"}
 CRUMBS_SQL = """
 WITH RECURSIVE chain AS (
-    SELECT id, parent_id, 0 AS depth FROM folders
-    WHERE tenant_id = $1 AND user_id = $2 AND id = $3
+    SELECT folders.*, 0 AS depth FROM folders WHERE tenant_id = $1 AND user_id = $2 AND id = $3
     UNION ALL
-    SELECT f.id, f.parent_id, chain.depth + 1 FROM folders f JOIN chain ON f.id = chain.parent_id
+    SELECT f.*, chain.depth + 1 FROM folders f JOIN chain ON f.id = chain.parent_id
     WHERE f.tenant_id = $1
 )
-SELECT folders.* FROM folders JOIN chain ON chain.id = folders.id ORDER BY chain.depth DESC
+SELECT * FROM chain ORDER BY depth DESC
 """
 SUBFOLDERS_SQL = (
     "SELECT * FROM folders WHERE tenant_id = $1 AND user_id = $2 AND parent_key = $3"
     " AND deleted_at IS NULL ORDER BY name, id"
 )
-TAGS_SQL = (
-    "SELECT file_id, tag FROM file_tags WHERE tenant_id = $1 AND file_id = ANY($2::bigint[])"
-    " ORDER BY tag"
+WITH_TAGS = (
+    ", (SELECT array_agg(tag) FROM file_tags t WHERE t.file_id = files.id"
+    " AND t.tenant_id = files.tenant_id) AS tags"
 )
 
 
-def folder_sql(sort: str, descending: bool, after: bool, root: bool = False) -> str:
-    """The files of one page; ``$3`` is the folder (absent at the root), then the keyset."""
+def folder_sql(
+    sort: str, descending: bool, after: bool, root: bool = False, tags: bool = False
+) -> str:
+    """The files of one page (``tags``: each with its tags); ``$3`` is the folder (absent at
+    the root), then the keyset."""
     column, way, op = SORTS[sort], "DESC" if descending else "ASC", "<" if descending else ">"
     place = "folder_id IS NULL" if root else "folder_id = $3"
     first = 3 if root else 4
     keyset = f" AND ({column}, id) {op} (${first}, ${first + 1})" if after else ""
     return (
-        f"SELECT {COLUMNS} FROM files WHERE tenant_id = $1 AND user_id = $2"  # noqa: S608 - ours
-        f" AND {place} AND deleted_at IS NULL{keyset}"
+        f"SELECT {COLUMNS}{WITH_TAGS if tags else ''} FROM files"  # noqa: S608 - ours
+        f" WHERE tenant_id = $1 AND user_id = $2 AND {place} AND deleted_at IS NULL{keyset}"
         f" ORDER BY folder_id {way}, {column} {way}, id {way} LIMIT {PAGE}"
     )
 
@@ -450,45 +456,49 @@ class Measure:
         self.owner = (data.tenant_id, data.user_id)
 
     async def folder_pages(self) -> list[Row]:
+        """The biggest folder's first page in each order, the root's, then cursor pages; the
+        page's SQL is what a hand-written handler would send: breadcrumbs, subfolders, and
+        the files with their tags."""
         rows = []
         folder = self.data.big_folder
-        first = (
-            await self.api("/api/v1/drive/list", {"folder_id": folder, "limit": PAGE})()
-        ).json()
-        file_ids = [f["id"] for f in first["files"]]
         for sort, order in (("name", "asc"), ("date", "desc"), ("size", "desc"), ("type", "asc")):
             params = {"folder_id": folder, "sort": sort, "order": order, "limit": PAGE}
-            sql = (folder_sql(sort, order == "desc", after=False), (*self.owner, folder))
+            descending, args = order == "desc", (*self.owner, folder)
             page = sql_calls(
                 self.conn,
-                (CRUMBS_SQL, (*self.owner, folder)),
-                (SUBFOLDERS_SQL, (*self.owner, folder)),
-                sql,
-                (TAGS_SQL, (self.data.tenant_id, file_ids)),
+                (CRUMBS_SQL, args),
+                (SUBFOLDERS_SQL, args),
+                (folder_sql(sort, descending, after=False, tags=True), args),
             )
+            sql = (folder_sql(sort, descending, after=False), args)
             rows.append(await self.page_row(f"folder page, by {sort} {order}", params, sql, page))
-        root = (folder_sql("name", False, after=False, root=True), self.owner)
+        root = folder_sql("name", False, after=False, root=True)
         root_page = sql_calls(
             self.conn,
             (SUBFOLDERS_SQL, (*self.owner, 0)),
-            root,
-            (TAGS_SQL, (self.data.tenant_id, file_ids)),
+            (folder_sql("name", False, after=False, root=True, tags=True), self.owner),
         )
-        rows.append(await self.page_row("root page, by name asc", {"limit": PAGE}, root, root_page))
-        rows.append(await self.cursor_walk(file_ids))
+        rows.append(
+            await self.page_row(
+                "root page, by name asc", {"limit": PAGE}, (root, self.owner), root_page
+            )
+        )
+        rows.append(await self.cursor_walk())
         return rows
 
     async def page_row(
         self, label: str, params: dict[str, Any], sql: tuple[str, Sequence[Any]], page: Call
     ) -> Row:
         n = self.args.samples
-        api = await timed(self.api("/api/v1/drive/list", params), n)
-        row = Row(label, api, await timed(sql_calls(self.conn, sql), n), await timed(page, n))
+        api, query, whole = await timed(
+            self.api("/api/v1/drive/list", params), sql_calls(self.conn, sql), page, samples=n
+        )
+        row = Row(label, api, query, whole)
         if self.args.explain:
             await explain(self.conn, sql[0], *sql[1])
         return row
 
-    async def cursor_walk(self, file_ids: list[int]) -> Row:
+    async def cursor_walk(self) -> Row:
         """Pages 2.. of the biggest folder by name, each fetched with the previous cursor."""
         folder = self.data.big_folder
         params: dict[str, Any] = {"folder_id": folder, "sort": "name", "limit": PAGE}
@@ -496,6 +506,7 @@ class Measure:
         cursor, last = first["next_cursor"], first["files"][-1]
         api, query, page = [], [], []
         sql = folder_sql("name", False, after=True)
+        tagged = folder_sql("name", False, after=True, tags=True)
         for _ in range(self.args.pages):
             if cursor is None:
                 break
@@ -508,12 +519,7 @@ class Measure:
             await self.conn.fetch(sql, *keyset)
             query.append(time.perf_counter() - started)
             started = time.perf_counter()
-            await sql_calls(
-                self.conn,
-                (CRUMBS_SQL, (*self.owner, folder)),
-                (sql, keyset),
-                (TAGS_SQL, (self.data.tenant_id, file_ids)),
-            )()
+            await sql_calls(self.conn, (CRUMBS_SQL, keyset[:3]), (tagged, keyset))()
             page.append(time.perf_counter() - started)
             cursor = found["next_cursor"]
             last = found["files"][-1] if found["files"] else last
@@ -528,8 +534,11 @@ class Measure:
             rows.append(
                 Row(
                     f"search {label}",
-                    await timed(self.api("/api/v1/drive/search", query), self.args.samples),
-                    await timed(sql_calls(self.conn, (sql, (*self.owner, *extra))), 20, 1),
+                    *await timed(
+                        self.api("/api/v1/drive/search", query),
+                        sql_calls(self.conn, (sql, (*self.owner, *extra))),
+                        samples=self.args.samples,
+                    ),
                 )
             )
             if self.args.explain:
@@ -537,15 +546,18 @@ class Measure:
         return rows
 
     async def usage(self) -> list[Row]:
-        api = await timed(self.api("/api/v1/drive/usage", {}), self.args.samples)
+        (api,) = await timed(self.api("/api/v1/drive/usage", {}), samples=self.args.samples)
         old = "SELECT coalesce(sum(size), 0) FROM files WHERE tenant_id = $1"
-        raw = await timed(sql_calls(self.conn, (old, (self.data.tenant_id,))), 10, 1)
+        (raw,) = await timed(
+            sql_calls(self.conn, (old, (self.data.tenant_id,))), samples=10, warmup=1
+        )
         return [Row("usage (counters)", api, raw)]
 
-    async def breakdown(self, app: Any, whole: Stats) -> list[tuple[str, float]]:
-        """Where the biggest folder's first page by name spends its time (p50s, in-process)."""
+    async def breakdown(self, app: Any) -> list[tuple[str, float]]:
+        """Where the biggest folder's first page by name spends its time (p50s, in-process,
+        the three measured in turns)."""
         factory, storage = app.state.session_factory, app.state.storage
-        folder, n = self.data.big_folder, self.args.samples
+        folder = self.data.big_folder
 
         async def rules() -> service.Page:
             async with session_scope(factory) as session:
@@ -556,12 +568,20 @@ class Measure:
         async def links() -> Any:
             return await endpoints.files_out(storage, page.files, page.tags)
 
-        core, out = (await timed(rules, n)).p50, (await timed(links, n)).p50
+        whole, core, out = (
+            s.p50
+            for s in await timed(
+                self.api("/api/v1/drive/list", {"folder_id": folder, "limit": PAGE}),
+                rules,
+                links,
+                samples=self.args.samples,
+            )
+        )
         return [
             ("drive service: its SQL through a session, ORM rows, commit", core),
             ("file models with their signed download and thumbnail links", out),
-            ("the rest: in-process HTTP, routing, sign-in token, JSON", whole.p50 - core - out),
-            ("the whole request", whole.p50),
+            ("the rest: in-process HTTP, routing, sign-in token, JSON", whole - core - out),
+            ("the whole request", whole),
         ]
 
     def api(self, path: str, params: dict[str, Any]) -> Call:
@@ -630,7 +650,7 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
                 async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
                     measure = Measure(c, conn, data, args)
                     pages = await measure.folder_pages()
-                    parts = await measure.breakdown(app, pages[0].api)
+                    parts = await measure.breakdown(app)
                     searches = await measure.searches()
                     usage = await measure.usage()
     finally:
