@@ -17,7 +17,7 @@ from core.models.content import (
     VipStatus,
     VipSubscription,
 )
-from core.models.drive import File, Folder
+from core.models.drive import DriveUsage, File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
 from core.models.ledger import LedgerAccount, LedgerEntry
@@ -46,6 +46,7 @@ __all__ = [
     "ActivitySource",
     "CompletionStatus",
     "CreditPack",
+    "DriveUsage",
     "File",
     "FileTag",
     "Folder",

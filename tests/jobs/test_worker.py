@@ -34,6 +34,7 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:reconcile_ledger",
         "cron:recover_stale_jobs",
         "cron:purge_drive_trash",
+        "cron:reconcile_all_drive_usage",
         "cron:reconcile_payments",
         "cron:expire_plans",
         "cron:rollup_stats",
