@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     miniapp_init_data_max_age: int = Field(default=3600, ge=1)
     miniapp_token_ttl: int = Field(default=3600, ge=60)
     telegram_webapp_public_key: str | None = None
+    # Broadcasts: messages per second per bot (Telegram allows about 30 in bulk), shared by
+    # every worker process through Redis.
+    broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

@@ -33,6 +33,7 @@ from arq.worker import Function, Worker
 from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
+from jobs.broadcasts.tasks import BROADCAST_CRON_JOBS, BROADCAST_FUNCTIONS
 from jobs.drive_tasks import DRIVE_CRON_JOBS, DRIVE_FUNCTIONS
 from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
@@ -50,6 +51,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *GENERATION_FUNCTIONS,
     *PAYMENTS_FUNCTIONS,
     *DRIVE_FUNCTIONS,
+    *BROADCAST_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -64,6 +66,7 @@ CRON_JOBS: list[CronJob] = [
     *GENERATION_CRON_JOBS,  # re-enqueue jobs whose worker died
     *DRIVE_CRON_JOBS,  # empty trash older than 30 days
     *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
+    *BROADCAST_CRON_JOBS,  # resume broadcasts whose worker died or whose quota is back
 ]
 
 JOB_TIMEOUT_S = 300

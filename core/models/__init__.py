@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, imported here so ``Base.metadata`` (and alembic) sees them all."""
 
 from core.models.bot import Referral, TenantText
+from core.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
 from core.models.drive import File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
@@ -18,7 +19,11 @@ from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
 from core.models.user import User
 
 __all__ = [
+    "Broadcast",
+    "BroadcastDelivery",
+    "BroadcastStatus",
     "CreditPack",
+    "DeliveryStatus",
     "File",
     "FileTag",
     "Folder",
