@@ -178,7 +178,7 @@ async def _finish(
     await progress.publish(redis, row.tenant_id, progress.from_row(row))
     if chat is not None:
         await chat.show(row, final=True)
-    if row.status is BroadcastStatus.RUNNING:  # a chunk's end, or resumed while stopping
+    if row.status == BroadcastStatus.RUNNING:  # a chunk's end, or resumed while stopping
         await _continue(redis, row.id, row.tenant_id, sender.lease)
     logger.info(
         "broadcast %d: %s",
