@@ -3,12 +3,26 @@ pause / resume / cancel, the plan's daily limit, media uploaded once."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from arq.connections import ArqRedis
 from sqlalchemy import select
 
-from core.models import BroadcastStatus, User
+from core.errors import ValidationError
+from core.models import BroadcastStatus, File, User
+from core.models import Tenant as TenantRow
+from core.queue import unit_of_work
 from core.settings import Settings
-from tests.jobs.broadcasts.conftest import run_broadcasts, start_broadcast
+from core.storage import create_storage
+from jobs.broadcasts import service
+from jobs.broadcasts.audience import AudienceUnavailableError
+from jobs.broadcasts.schemas import AudienceSpec
+from jobs.broadcasts.service import BroadcastBusyError, BroadcastStateError
+from tests.jobs.broadcasts.conftest import Tenant, run_broadcasts, start_broadcast
 from tests.jobs.broadcasts.harness import Factory, Stage, deliveries, reload
 
 
@@ -45,3 +59,181 @@ async def test_every_fan_gets_it_once_and_blocked_fans_are_marked(
     sample = await loose_stage.client.transcript(fans.bot_id, fans.telegram_ids[0])
     assert sample[-1].text == "Big news & more"
     assert [e["type"] for e in sample[-1].entities] == ["bold", "text_link"]
+
+
+async def _wait_sent(factory: Factory, tenant_id: int, broadcast_id: int, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while (await reload(factory, tenant_id, broadcast_id)).sent < count:
+        assert time.monotonic() < deadline, "hang guard"
+        await asyncio.sleep(0.05)
+
+
+async def test_pause_stops_sending_and_resume_finishes_once(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 80)
+    broadcast = await start_broadcast(session_factory, arq_redis, fans)
+    worker = asyncio.create_task(run_broadcasts(settings, loose_stage, rate=25))
+    await _wait_sent(session_factory, fans.tenant_id, broadcast.id, 10)
+    async with unit_of_work(session_factory, arq_redis) as session:
+        await service.pause(session, fans.tenant_id, broadcast.id)
+    await asyncio.wait_for(worker, 60)  # the sender stops; nothing continues it
+
+    paused = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert paused.status == BroadcastStatus.PAUSED and paused.lease_token is None
+    so_far = sum(loose_stage.received(fans).values())
+    assert 10 <= so_far == paused.sent < 80
+    with pytest.raises(BroadcastStateError):
+        async with unit_of_work(session_factory, arq_redis) as session:
+            await service.pause(session, fans.tenant_id, broadcast.id)
+
+    async with unit_of_work(session_factory, arq_redis) as session:
+        await service.resume(session, fans.tenant_id, broadcast.id)
+    await run_broadcasts(settings, loose_stage)
+    done = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert done.status == BroadcastStatus.COMPLETED and done.sent == 80
+    assert set(loose_stage.received(fans).values()) == {1}
+
+
+async def test_cancel_stops_for_good(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 80)
+    broadcast = await start_broadcast(session_factory, arq_redis, fans)
+    worker = asyncio.create_task(run_broadcasts(settings, loose_stage, rate=25))
+    await _wait_sent(session_factory, fans.tenant_id, broadcast.id, 10)
+    async with unit_of_work(session_factory, arq_redis) as session:
+        await service.cancel(session, fans.tenant_id, broadcast.id)
+    await asyncio.wait_for(worker, 60)
+
+    cancelled = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert cancelled.status == BroadcastStatus.CANCELLED and cancelled.finished_at is not None
+    received = loose_stage.received(fans)
+    assert set(received.values()) == {0, 1} and sum(received.values()) == cancelled.sent
+    with pytest.raises(BroadcastStateError):
+        async with unit_of_work(session_factory, arq_redis) as session:
+            await service.resume(session, fans.tenant_id, broadcast.id)
+    await run_broadcasts(settings, loose_stage)  # a stray job changes nothing
+    assert sum(loose_stage.received(fans).values()) == cancelled.sent
+
+
+async def test_daily_plan_limit_stops_then_resumes_when_raised(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    limits = {"limits": {"daily_broadcast_messages": 30}}
+    fans = await loose_stage.tenant(session_factory, 50, plan="enterprise", config=limits)
+    broadcast = await start_broadcast(session_factory, arq_redis, fans)
+    await run_broadcasts(settings, loose_stage)
+
+    limited = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert (limited.status, limited.sent) == (BroadcastStatus.LIMITED, 30)
+    assert sum(loose_stage.received(fans).values()) == 30
+    # Still over the limit today: the sweep leaves it alone.
+    await arq_redis.enqueue_job("recover_broadcasts")
+    await run_broadcasts(settings, loose_stage)
+    assert (await reload(session_factory, fans.tenant_id, broadcast.id)).sent == 30
+
+    async with session_factory() as session:  # the plan is upgraded
+        tenant = await session.get(TenantRow, fans.tenant_id)
+        assert tenant is not None
+        tenant.config = {"limits": {"daily_broadcast_messages": 1000}}
+        await session.commit()
+    await arq_redis.enqueue_job("recover_broadcasts")
+    await run_broadcasts(settings, loose_stage)
+    done = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert (done.status, done.sent) == (BroadcastStatus.COMPLETED, 50)
+    assert set(loose_stage.received(fans).values()) == {1}
+
+
+async def test_one_active_broadcast_per_tenant(
+    session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 3)
+    await start_broadcast(session_factory, arq_redis, fans)
+    with pytest.raises(BroadcastBusyError):
+        await start_broadcast(session_factory, arq_redis, fans)
+
+
+async def test_audiences_by_language_and_inactivity(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=40)
+    recent = datetime.now(UTC) - timedelta(days=2)
+    languages: list[str | None] = ["ru"] * 6 + [None] * 6 + ["tr"] * 6
+    seen = [old] * 4 + [recent] * 14
+    fans = await loose_stage.tenant(session_factory, 18, languages=languages, last_seen=seen)
+    tenant = Tenant(fans)
+    async with session_factory() as session:
+        count = service.count_audience
+        assert await count(session, tenant, AudienceSpec(kind="language", language="ru")) == 6
+        # No choice of their own: Telegram's "en", which is also the tenant's default.
+        assert await count(session, tenant, AudienceSpec(kind="language", language="en")) == 6
+        assert await count(session, tenant, AudienceSpec(kind="inactive", days=30)) == 4
+        assert await count(session, tenant, AudienceSpec(kind="inactive", days=1)) == 18
+        assert await count(session, tenant, AudienceSpec()) == 18
+        with pytest.raises(AudienceUnavailableError):
+            await count(session, tenant, AudienceSpec(kind="vip"))
+        with pytest.raises(ValidationError):
+            await count(session, tenant, AudienceSpec(kind="language", language="xx"))
+        with pytest.raises(ValidationError):
+            await count(session, tenant, AudienceSpec(kind="inactive"))
+
+    spec = AudienceSpec(kind="language", language="tr")
+    broadcast = await start_broadcast(session_factory, arq_redis, fans, spec=spec)
+    assert broadcast.total == 6
+    await run_broadcasts(settings, loose_stage)
+    received = loose_stage.received(fans)
+    assert [received[t] for t in fans.telegram_ids] == [0] * 12 + [1] * 6
+
+
+async def test_a_drive_photo_is_uploaded_once_and_reused(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 12)
+    storage = create_storage(settings)
+    png = _png()
+    await storage.put_bytes("bc/test.png", png, content_type="image/png")
+    async with session_factory() as session:
+        owner = User(tenant_id=fans.tenant_id, telegram_id=fans.owner_telegram_id, first_name="O")
+        session.add(owner)
+        await session.flush()
+        file = File(
+            tenant_id=fans.tenant_id,
+            user_id=owner.id,
+            name="drop.png",
+            storage_key="bc/test.png",
+            mime_type="image/png",
+            size=len(png),
+            sha256=hashlib.sha256(png).hexdigest(),
+        )
+        session.add(file)
+        await session.commit()
+    broadcast = await start_broadcast(
+        session_factory,
+        arq_redis,
+        fans,
+        text="New <i>photo</i>",
+        drive_file_id=file.id,
+        owner_user_id=owner.id,
+        buttons=[[("Open", "https://example.com/drop")]],
+    )
+    await run_broadcasts(settings, loose_stage)
+
+    done = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert done.status == BroadcastStatus.COMPLETED and done.telegram_file_id
+    photos = set()
+    for telegram_id in fans.telegram_ids[:13]:
+        last = (await loose_stage.client.transcript(fans.bot_id, telegram_id))[-1]
+        assert last.caption == "New photo" and last.buttons[0]["url"] == "https://example.com/drop"
+        photos.add(last.message["photo"][-1]["file_unique_id"])
+    assert len(photos) == 1  # one upload, then its file id
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
