@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator.broadcasts import endpoints as creator_broadcasts
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
 from miniapp_api.wallet import endpoints as wallet
@@ -27,3 +28,4 @@ api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
+api_router.include_router(creator_broadcasts.router, prefix="/creator/broadcasts", tags=["creator"])
