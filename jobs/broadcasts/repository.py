@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.db import tenant_select, utcnow
 from core.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, User
@@ -183,18 +183,26 @@ async def pending(
     return [Recipient(row.id, row.user_id, row.telegram_id, row.attempts) for row in rows]
 
 
-async def claim_delivery(session: AsyncSession, tenant_id: int, delivery_id: int) -> bool:
-    """``pending → sending``: the intent, committed by the caller before the send."""
-    result = await session.execute(
-        update(BroadcastDelivery)
-        .where(
-            BroadcastDelivery.tenant_id == tenant_id,
-            BroadcastDelivery.id == delivery_id,
-            BroadcastDelivery.status == DeliveryStatus.PENDING,
-        )
-        .values(status=DeliveryStatus.SENDING, attempts=BroadcastDelivery.attempts + 1)
+_CLAIM = (
+    update(BroadcastDelivery)
+    .where(
+        BroadcastDelivery.tenant_id == bindparam("b_tenant"),
+        BroadcastDelivery.id == bindparam("b_delivery"),
+        BroadcastDelivery.status == DeliveryStatus.PENDING,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    .values(status=DeliveryStatus.SENDING, attempts=BroadcastDelivery.attempts + 1)
+)
+
+
+async def claim_delivery(engine: AsyncEngine, tenant_id: int, delivery_id: int) -> bool:
+    """``pending → sending``: the intent, durable when this returns (one autocommitted
+    statement: the sender's hot path, one round trip per message)."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        result = await autocommit.execute(
+            _CLAIM, {"b_tenant": tenant_id, "b_delivery": delivery_id}
+        )
+    return bool(result.rowcount)
 
 
 async def record(

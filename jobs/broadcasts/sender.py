@@ -49,7 +49,7 @@ from aiogram.exceptions import (
 )
 from arq.connections import ArqRedis
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import session_scope
 from core.models import Broadcast, BroadcastStatus, DeliveryStatus
@@ -111,9 +111,11 @@ class Sender:
 
     def __post_init__(self) -> None:
         self.tenant_id = self.broadcast.tenant_id
+        self.engine: AsyncEngine = self.factory.kw["bind"]
         self.results: list[Result] = []
         self.throttled = 0
         self.stop: Outcome | None = None
+        self.errors: list[Exception] = []
         self.finished_at: deque[float] = deque()
         self.started = time.monotonic()
         self._flush_lock = asyncio.Lock()
@@ -194,6 +196,11 @@ class Sender:
         if lanes:
             await asyncio.gather(*lanes)
         await self.flush()
+        if self.errors and len(self.errors) >= len(batch):
+            # Nothing moved (the database or Redis is failing): stop this run rather than
+            # spin; the lease goes stale and the sweep starts a fresh run later.
+            raise RuntimeError(f"broadcast {self.broadcast.id}: no progress") from self.errors[-1]
+        self.errors.clear()
         return outcome
 
     async def _wait_for_token(self, recipient: Recipient) -> bool:
@@ -209,8 +216,7 @@ class Sender:
 
     async def _deliver(self, recipient: Recipient, day: str, slots: asyncio.Semaphore) -> None:
         try:
-            async with session_scope(self.factory) as session:
-                claimed = await repo.claim_delivery(session, self.tenant_id, recipient.delivery_id)
+            claimed = await repo.claim_delivery(self.engine, self.tenant_id, recipient.delivery_id)
             if not claimed:  # another sender has it (a race after a takeover): not ours
                 await self.limiter.refund(self.tenant_id, day)
                 return
@@ -218,8 +224,9 @@ class Sender:
             self.results.append(result)
             if result.status is not DeliveryStatus.PENDING:
                 self.finished_at.append(time.monotonic())
-        except Exception:
+        except Exception as exc:
             logger.exception("broadcast %d: delivery %d", self.broadcast.id, recipient.delivery_id)
+            self.errors.append(exc)
         finally:
             slots.release()
 
