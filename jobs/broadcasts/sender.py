@@ -46,6 +46,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from arq.connections import ArqRedis
 from sqlalchemy import update
@@ -93,6 +94,7 @@ class Outcome(StrEnum):
     LIMITED = "limited"  # the tenant's daily quota is used up
     STOPPED = "stopped"  # paused or cancelled by the creator
     LOST = "lost"  # another sender holds the lease now
+    NO_BOT = "no_bot"  # Telegram refused the bot's token (revoked): paused until fixed
 
 
 @dataclass
@@ -238,6 +240,10 @@ class Sender:
             await self.limiter.pause(self.bot_id, float(exc.retry_after))
             await self.limiter.refund(self.tenant_id, day)
             self.throttled += 1
+            return Result(ident, DeliveryStatus.PENDING)
+        except TelegramUnauthorizedError:
+            self.stop = Outcome.NO_BOT  # every fan would fail the same way: stop here
+            await self.limiter.refund(self.tenant_id, day)
             return Result(ident, DeliveryStatus.PENDING)
         except TelegramForbiddenError as exc:
             await mark_blocked(self.factory, self.redis, self.tenant_id, recipient.telegram_id)

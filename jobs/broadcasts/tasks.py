@@ -49,7 +49,11 @@ Factory = async_sessionmaker[AsyncSession]
 RUN_TIMEOUT_S = 600
 """arq's backstop for one chunk (a chunk stops itself after ``chunk_seconds``)."""
 ARQ_MAX_TRIES = 50
-_FINAL = {Outcome.DONE: BroadcastStatus.COMPLETED, Outcome.LIMITED: BroadcastStatus.LIMITED}
+_FINAL = {
+    Outcome.DONE: BroadcastStatus.COMPLETED,
+    Outcome.LIMITED: BroadcastStatus.LIMITED,
+    Outcome.NO_BOT: BroadcastStatus.PAUSED,
+}
 
 
 _limiters: weakref.WeakKeyDictionary[Any, Limiter] = weakref.WeakKeyDictionary()

@@ -237,3 +237,15 @@ def _png() -> bytes:
     buffer = BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+async def test_a_revoked_token_pauses_instead_of_failing_every_fan(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 30)
+    loose_stage.emulator.state.revoke_token(loose_stage.emulator.state.bots[fans.bot_id])
+    broadcast = await start_broadcast(session_factory, arq_redis, fans)
+    await run_broadcasts(settings, loose_stage)
+    paused = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert (paused.status, paused.sent, paused.failed) == (BroadcastStatus.PAUSED, 0, 0)
+    assert set((await deliveries(session_factory, broadcast.id)).values()) == {"pending"}
