@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -71,7 +71,7 @@ async def sent_so_far(factory: Factory, fans: Fans, broadcast_id: int) -> int:
     return (await reload(factory, fans.tenant_id, broadcast_id)).sent
 
 
-async def wait_for(check, seconds: float) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not await check():
         assert time.monotonic() < deadline, "timed out (a hang guard, not a speed check)"
@@ -91,7 +91,7 @@ async def test_two_thousand_fans_once_each_across_a_killed_worker(
 
         async with worker_process(running.base_url) as first:
 
-            def reached(count: int):  # type: ignore[no-untyped-def]
+            def reached(count: int) -> Callable[[], Awaitable[bool]]:
                 async def check() -> bool:
                     return await sent_so_far(session_factory, fans, broadcast.id) >= count
 
