@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from arq.connections import ArqRedis
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
@@ -215,7 +216,12 @@ async def send_broadcast_preview(
     bot = Bot(token, session=notifier_of(ctx).session)
     limiter = limiter_of(ctx)
     await limiter.acquire(bot.id, telegram_id)
-    message = await send(bot, telegram_id, Content.of(broadcast, upload))
+    try:
+        message = await send(bot, telegram_id, Content.of(broadcast, upload))
+    except (TelegramForbiddenError, TelegramBadRequest) as exc:
+        # The admin never started the bot, or blocked it: nothing to retry.
+        logger.info("broadcast %d: preview refused: %s", broadcast_id, exc.message)
+        return {"sent": False, "error": exc.message}
     file_id = file_id_of(message)
     if upload is not None and file_id:
         async with session_scope(factory) as session:

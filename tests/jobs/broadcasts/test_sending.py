@@ -249,3 +249,30 @@ async def test_a_revoked_token_pauses_instead_of_failing_every_fan(
     paused = await reload(session_factory, fans.tenant_id, broadcast.id)
     assert (paused.status, paused.sent, paused.failed) == (BroadcastStatus.PAUSED, 0, 0)
     assert set((await deliveries(session_factory, broadcast.id)).values()) == {"pending"}
+
+
+async def test_the_preview_reaches_the_admin_alone(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 5)
+    stranger = loose_stage.emulator.state.create_user("Never started the bot")
+    tenant = Tenant(fans)
+    async with unit_of_work(session_factory, arq_redis) as session:
+        draft = await service.create_draft(
+            session,
+            tenant,
+            by_telegram_id=fans.owner_telegram_id,
+            text="Preview <b>me</b>",
+            buttons=[[("Shop", "https://shop.example")]],
+        )
+        await service.request_preview(
+            session, tenant, draft.id, to_telegram_id=fans.owner_telegram_id
+        )
+        await service.request_preview(session, tenant, draft.id, to_telegram_id=stranger.id)
+    worker = await run_broadcasts(settings, loose_stage)
+
+    assert worker.jobs_failed == 0  # the stranger's 403 is an answer, not a crash
+    seen = await loose_stage.client.transcript(fans.bot_id, fans.owner_telegram_id)
+    assert [(e.text, e.buttons[0]["url"]) for e in seen] == [("Preview me", "https://shop.example")]
+    assert sum(loose_stage.received(fans).values()) == 0
+    assert (await reload(session_factory, fans.tenant_id, draft.id)).status == "draft"
