@@ -106,3 +106,48 @@ async def test_an_admin_drops_a_draft_and_a_voice_note_is_refused(platform: Plat
     async with platform.session_factory() as session:
         row = await session.scalar(select(Broadcast))
         assert row is not None and row.status == BroadcastStatus.CANCELLED
+
+
+async def test_a_photo_from_chat_goes_out_by_its_file_id(platform: Platform) -> None:
+    owner = await platform.user("Olga")
+    bot, _ = await platform.add_tenant(owner_telegram_id=owner.id)
+    fan = await platform.user("Fan")
+    for who in (owner, fan):
+        await platform.emulator.start(bot, who)
+    await platform.emulator.send_command(bot, owner, "broadcast")
+    await platform.replies(bot, owner, 2)
+    sent = await platform.emulator.send_file(
+        bot,
+        owner,
+        _png(),
+        filename="drop.png",
+        kind="photo",
+        mime_type="image/png",
+        caption="Fresh <drop> & more",
+    )
+    preview, question = (await platform.replies(bot, owner, 4))[-2:]
+    assert preview.caption == "Fresh <drop> & more" and preview.media is not None
+    await platform.emulator.press_button(
+        bot, owner, question.message_id, data_of(question, "bc:aud:")
+    )
+    confirm = (await platform.emulator.transcript(bot, owner, from_bot_only=True))[-1]
+    await platform.emulator.press_button(bot, owner, confirm.message_id, data_of(confirm, "bc:go:"))
+
+    worker_settings = platform.settings.model_copy(update={"broadcast_rate": 1000})
+    await run_burst_worker(
+        worker_settings, ctx={"settings": worker_settings, "broadcast_config": FAST}
+    )
+    got = (await platform.emulator.transcript(bot, fan, from_bot_only=True))[-1]
+    assert got.caption == "Fresh <drop> & more"
+    original = sent.message["photo"][-1]["file_unique_id"]
+    assert got.message["photo"][-1]["file_unique_id"] == original  # no upload: the same file
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), (20, 200, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()

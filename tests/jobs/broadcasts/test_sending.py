@@ -7,23 +7,28 @@ import asyncio
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from arq.connections import ArqRedis
 from sqlalchemy import select
 
+from core import migrate
+from core.db import create_engine, create_session_factory
 from core.errors import ValidationError
 from core.models import BroadcastStatus, File, User
 from core.models import Tenant as TenantRow
 from core.queue import unit_of_work
+from core.redis import close_redis, create_redis, reset_memory_servers
 from core.settings import Settings
 from core.storage import create_storage
 from jobs.broadcasts import service
 from jobs.broadcasts.audience import AudienceUnavailableError
 from jobs.broadcasts.schemas import AudienceSpec
 from jobs.broadcasts.service import BroadcastBusyError, BroadcastStateError
-from tests.jobs.broadcasts.conftest import Tenant, run_broadcasts, start_broadcast
+from tests.jobs.broadcasts.conftest import FAST, Tenant, run_broadcasts, start_broadcast
 from tests.jobs.broadcasts.harness import Factory, Stage, deliveries, reload
+from tests.jobs.conftest import run_burst_worker
 
 
 async def test_every_fan_gets_it_once_and_blocked_fans_are_marked(
@@ -276,3 +281,36 @@ async def test_the_preview_reaches_the_admin_alone(
     assert [(e.text, e.buttons[0]["url"]) for e in seen] == [("Preview me", "https://shop.example")]
     assert sum(loose_stage.received(fans).values()) == 0
     assert (await reload(session_factory, fans.tenant_id, draft.id)).status == "draft"
+
+
+async def test_atelier_dev_mode_sqlite_and_the_in_process_redis(
+    settings: Settings, loose_stage: Stage, tmp_path: Path
+) -> None:
+    """``atelier dev``: SQLite, ``memory://`` (no Lua there: the limiter's local path)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    reset_memory_servers()
+    dev = settings.model_copy(
+        update={
+            "database_url": url,
+            "redis_url": "memory://",
+            "telegram_api_base": loose_stage.base_url,
+            "broadcast_rate": 200,
+        }
+    )
+    engine = create_engine(dev)
+    factory = create_session_factory(engine)
+    redis = create_redis(dev)
+    try:
+        fans = await loose_stage.tenant(factory, 25)
+        loose_stage.block(fans, fans.telegram_ids[3])
+        broadcast = await start_broadcast(factory, redis, fans)
+        await run_burst_worker(dev, ctx={"settings": dev, "broadcast_config": FAST})
+        done = await reload(factory, fans.tenant_id, broadcast.id)
+    finally:
+        await close_redis(redis)
+        await engine.dispose()
+        reset_memory_servers()
+    assert (done.status, done.sent, done.blocked) == (BroadcastStatus.COMPLETED, 24, 1)
+    received = loose_stage.received(fans)
+    assert [received[t] for t in fans.telegram_ids] == [1, 1, 1, 0] + [1] * 21
