@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -152,8 +153,20 @@ async def run_broadcast(ctx: JobContext, broadcast_id: int, tenant_id: int) -> d
         config=config,
         on_tick=(lambda s: chat.show(s.broadcast, s.rate())) if chat is not None else None,
     )
-    outcome = await sender.run()
+    try:
+        outcome = await sender.run()
+    except asyncio.CancelledError:
+        # The worker is shutting down (a deploy): give the lease back at once, so the next
+        # worker continues now instead of after ``stale_after``; what was in flight is
+        # settled as unconfirmed by whoever claims next.
+        await asyncio.shield(_release(factory, broadcast, lease))
+        raise
     return await _finish(ctx, sender, outcome, chat)
+
+
+async def _release(factory: Factory, broadcast: Broadcast, lease: str) -> None:
+    async with session_scope(factory) as session:
+        await repo.release(session, broadcast.tenant_id, broadcast.id, lease)
 
 
 async def _finish(

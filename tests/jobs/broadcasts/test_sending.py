@@ -4,6 +4,7 @@ pause / resume / cancel, the plan's daily limit, media uploaded once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
@@ -314,3 +315,26 @@ async def test_atelier_dev_mode_sqlite_and_the_in_process_redis(
     assert (done.status, done.sent, done.blocked) == (BroadcastStatus.COMPLETED, 24, 1)
     received = loose_stage.received(fans)
     assert [received[t] for t in fans.telegram_ids] == [1, 1, 1, 0] + [1] * 21
+
+
+async def test_a_worker_shutdown_hands_over_at_once(
+    settings: Settings, session_factory: Factory, arq_redis: ArqRedis, loose_stage: Stage
+) -> None:
+    fans = await loose_stage.tenant(session_factory, 80)
+    broadcast = await start_broadcast(session_factory, arq_redis, fans)
+    worker = asyncio.create_task(run_broadcasts(settings, loose_stage, rate=25))
+    await _wait_sent(session_factory, fans.tenant_id, broadcast.id, 10)
+    worker.cancel()  # what arq does to running jobs when the worker is told to stop
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+    stopped = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert stopped.status == BroadcastStatus.RUNNING and stopped.lease_token is None
+
+    # The next worker claims it right away (no stale lease to wait for) and finishes it.
+    await arq_redis.enqueue_job("run_broadcast", broadcast.id, fans.tenant_id, _job_id="next")
+    await run_broadcasts(settings, loose_stage)
+    done = await reload(session_factory, fans.tenant_id, broadcast.id)
+    assert done.status == BroadcastStatus.COMPLETED
+    assert done.sent + done.unconfirmed == 80
+    received = loose_stage.received(fans)
+    assert set(received.values()) <= {0, 1} and sum(received.values()) >= done.sent
