@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, imported here so ``Base.metadata`` (and alembic) sees them all."""
 
 from core.models.bot import Referral, TenantText
+from core.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
 from core.models.content import (
     MediaKind,
@@ -44,8 +45,12 @@ from core.models.user import User
 
 __all__ = [
     "ActivitySource",
+    "Broadcast",
+    "BroadcastDelivery",
+    "BroadcastStatus",
     "CompletionStatus",
     "CreditPack",
+    "DeliveryStatus",
     "DriveUsage",
     "File",
     "FileTag",
