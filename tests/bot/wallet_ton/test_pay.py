@@ -79,7 +79,8 @@ async def _open_ton_invoice(platform: Platform, bot: BotInfo, fan: UserInfo) -> 
             e.message.get("photo") and "TON" in (e.caption or "") for e in items[-2:]
         ),
     )
-    return next(e for e in entries[-2:] if e.message.get("photo"))
+    photo: TranscriptEntry = next(e for e in entries[-2:] if e.message.get("photo"))
+    return photo
 
 
 async def _invoice(platform: Platform) -> TonInvoice:

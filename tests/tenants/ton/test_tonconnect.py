@@ -25,7 +25,7 @@ from tenants.ton.tonconnect import (
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[redis_asyncio.Redis]:
-    client = redis_asyncio.from_url(redis_url)
+    client = redis_asyncio.from_url(redis_url)  # type: ignore[no-untyped-call]
     yield client
     await client.aclose()
 
@@ -36,7 +36,7 @@ async def test_storage_encrypts_every_value_and_expires(
     storage = RedisConnectStorage(redis, "t:session", secret_key=settings.secret_key, ttl=60)
     secret = json.dumps({"session": {"session_private_key": "ab" * 32}})
     await storage.set_item("connection", secret)
-    raw = await redis.hget("t:session", "connection")
+    raw = await redis.hget("t:session", "connection")  # type: ignore[misc]
     assert raw is not None and b"session_private_key" not in raw and b"abab" not in raw
     assert 0 < await redis.ttl("t:session") <= 60
     assert await storage.get_item("connection") == secret
