@@ -16,11 +16,23 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from bot.lua import LuaScript
+from core.redis import uses_memory_backend
+
 MAX_MESSAGES = 20
 KEEP_MESSAGES = 10
 MAX_CHARS = 2000
 MAX_SUMMARY_CHARS = 1500
 TTL_S = 30 * 24 * 3600
+
+# Append ARGV[2..] to the list KEYS[1], keep both keys ARGV[1] seconds; the list's length.
+# One command instead of a five-command MULTI/EXEC: every plain-text message in a bot pays it.
+_APPEND = LuaScript("""
+local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return length
+""")
 
 Message = dict[str, str]
 Summariser = Callable[[str, list[Message]], Awaitable[str]]
@@ -56,11 +68,7 @@ async def remember(
         json.dumps({"role": m["role"], "content": m["content"][:MAX_CHARS]}, ensure_ascii=False)
         for m in messages
     ]
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.rpush(messages_key, *clipped)
-        pipe.expire(messages_key, TTL_S)
-        pipe.expire(summary_key, TTL_S)
-        length, *_ = await pipe.execute()
+    length = await _append(redis, messages_key, summary_key, clipped)
     if int(length) <= MAX_MESSAGES:
         return
     memory = await load(redis, tenant_id, user_id)
@@ -70,6 +78,17 @@ async def remember(
         pipe.ltrim(messages_key, fold, -1)
         pipe.set(summary_key, summary, ex=TTL_S)
         await pipe.execute()
+
+
+async def _append(redis: Redis, messages_key: str, summary_key: str, items: list[str]) -> int:
+    if not uses_memory_backend(redis):
+        return int(await _APPEND(redis, [messages_key, summary_key], [TTL_S, *items]))
+    async with redis.pipeline(transaction=True) as pipe:  # the stand-in has no Lua
+        pipe.rpush(messages_key, *items)
+        pipe.expire(messages_key, TTL_S)
+        pipe.expire(summary_key, TTL_S)
+        length, *_ = await pipe.execute()
+    return int(length)
 
 
 async def forget(redis: Redis, tenant_id: int, user_id: int) -> None:
