@@ -1,0 +1,34 @@
+"""The command-only group of routers (``bot.runtime.commands_only``): free text skips it with
+one check, so nothing in it may wait for anything but a command."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+
+from bot.runtime import feature_routers
+
+
+def _group() -> Router:
+    (group,) = [router for router in feature_routers() if router.name == "commands"]
+    return group
+
+
+def test_every_message_handler_in_the_group_is_a_command() -> None:
+    group = _group()
+    assert group.sub_routers
+    for router in group.sub_routers:
+        for handler in router.message.handlers:
+            filters = [f.callback for f in handler.filters or []]
+            assert any(isinstance(f, Command) for f in filters), (
+                f"{router.name}: {handler.callback.__name__} answers more than commands; "
+                "give its router its own place in bot.runtime.feature_routers"
+            )
+
+    root = group.message._handler.filters or []  # aiogram keeps router-level filters there
+    assert [type(f.callback).__name__ for f in root] == ["CommandLike"]
+
+
+def test_free_text_routers_come_after_the_group() -> None:
+    names = [router.name for router in feature_routers()]
+    assert names.index("commands") < names.index("assistant") < names.index("fallback")
