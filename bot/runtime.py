@@ -34,6 +34,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import AnswerPreCheckoutQuery, TelegramMethod
 from aiogram.types import Update
 from arq.connections import ArqRedis
+from pydantic_core import PydanticSerializationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import on_error
@@ -339,8 +340,24 @@ class BotRuntime:
 
 def method_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
     """A reply for the webhook response as JSON (``{"method": ..., ...}``), or None when it
-    carries a file. Cheaper than aiogram's form encoding, which walks every nested value in
-    Python: pydantic dumps the tree, only the top-level bot defaults need resolving."""
+    carries a file. pydantic writes the JSON itself (in Rust, half the cost of dumping to
+    Python and encoding that); the bot's defaults (``parse_mode``...) are left out when unset,
+    which is the usual case, and resolved in Python otherwise."""
+    unset = set()
+    for name, value in method.__dict__.items():
+        if isinstance(value, Default):
+            if bot.default[value.name] is not None:
+                return _method_body_with_defaults(bot, method)
+            unset.add(name)
+    try:
+        body = method.model_dump_json(exclude_none=True, exclude=unset, warnings=False)
+    except PydanticSerializationError:  # an InputFile (upload) or another non-JSON value
+        return None
+    head = f'{{"method":"{method.__api_method__}"'
+    return (head + ("}" if body == "{}" else "," + body[1:])).encode()
+
+
+def _method_body_with_defaults(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
     fields: dict[str, Any] = {"method": method.__api_method__}
     for key, value in method.model_dump(exclude_none=True, warnings=False).items():
         if isinstance(value, Default):
