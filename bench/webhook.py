@@ -57,7 +57,7 @@ from rich.table import Table
 from bench.common import SECRET_KEY, database, webhook_settings
 from bot.filters import CallbackIs, CommandLike, PrivateChat, SlashText
 from bot.generation.handlers import COMMANDS as GENERATION_COMMANDS
-from bot.payments.handlers import HasRefundedPayment, HasSuccessfulPayment
+from bot.payments.handlers import HasRefundedPayment, HasSuccessfulPayment, PaymentOrCommand
 from core import crypto
 from core.db import create_engine, create_session_factory
 from core.models import Tenant, TenantBot
@@ -133,11 +133,11 @@ class PlainText(Filter):
 
 
 def bare_dispatcher() -> Dispatcher:
-    """Our routers in our order and groups (``bot.runtime.feature_routers``: the plans router
-    inside the payments one, the command-only routers behind one filter), with the same
-    filters and the same replies (text and keyboard), but no middlewares: the manager-bot-only
-    routers (onboarding, plans) fail on one router-level filter, as they do for every tenant
-    bot."""
+    """Our routers in our order and groups (``bot.runtime.feature_routers``: the command-only
+    routers behind one filter, the payments router behind its own with the plans router
+    inside), with the same filters and the same replies (text and keyboard), but no
+    middlewares: the manager-bot-only routers (onboarding, plans) fail on one router-level
+    filter, as they do for every tenant bot."""
 
     welcome = "Hi Fan! Welcome to Bench Studio.\n\n" + "Create images, video and audio. " * 5
     menu = InlineKeyboardMarkup(  # the same reply as ours: text and the five-button menu
@@ -237,7 +237,8 @@ def bare_dispatcher() -> Dispatcher:
     commands.message.filter(CommandLike())
     commands.include_routers(start, settings, wallet, referrals, members, generation)
     dp = Dispatcher()
-    dp.include_routers(onboarding, payments, commands, assistant, fallback)
+    payments.message.filter(PaymentOrCommand())
+    dp.include_routers(onboarding, commands, payments, assistant, fallback)
     return dp
 
 

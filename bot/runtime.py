@@ -73,7 +73,10 @@ def feature_routers() -> list[Router]:
     A feature whose messages are all slash commands (buttons and other updates are free) goes
     into the ``commands_only`` group: free text — the assistant's, most of a bot's messages —
     skips the whole group with one check. A feature that reads plain text, media or FSM input
-    gets its own place in the list instead."""
+    gets its own place in the list instead, with a router-level filter of its own when it can
+    say cheaply which messages concern it (payments: payment reports and commands). No two
+    features answer the same command, button or update, so the order decides speed only:
+    the most frequent commands (``/start``, menus) come first."""
     from bot.assistant import handlers as assistant  # issue 6: free text, after all commands
     from bot.fallback import handlers as fallback
     from bot.generation import handlers as generation  # issue 6
@@ -87,7 +90,6 @@ def feature_routers() -> list[Router]:
 
     return [
         onboarding.create_router(),
-        payments.create_router(),  # successful_payment messages carry no command
         commands_only(
             start.create_router(),
             settings.create_router(),
@@ -96,6 +98,7 @@ def feature_routers() -> list[Router]:
             members.create_router(),
             generation.create_router(),
         ),
+        payments.create_router(),  # payments and its commands only (one router-level filter)
         assistant.create_router(),
         fallback.create_router(),
     ]

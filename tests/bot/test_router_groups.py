@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
+from aiogram.types import Message
 
 from bot.runtime import feature_routers
 
@@ -32,3 +33,33 @@ def test_every_message_handler_in_the_group_is_a_command() -> None:
 def test_free_text_routers_come_after_the_group() -> None:
     names = [router.name for router in feature_routers()]
     assert names.index("commands") < names.index("assistant") < names.index("fallback")
+
+
+def test_the_payments_router_lets_in_payments_and_commands_only() -> None:
+    from datetime import UTC, datetime
+
+    from aiogram.types import Chat, RefundedPayment, SuccessfulPayment
+
+    from bot.payments.handlers import PaymentOrCommand
+
+    def message(**fields: object) -> Message:
+        chat = Chat(id=1, type="private")
+        return Message(message_id=1, date=datetime.now(UTC), chat=chat, **fields)
+
+    paid = SuccessfulPayment(
+        currency="XTR",
+        total_amount=50,
+        invoice_payload="order:1",
+        telegram_payment_charge_id="charge",
+        provider_payment_charge_id="",
+    )
+    refunded = RefundedPayment(
+        currency="XTR", total_amount=50, invoice_payload="order:1", telegram_payment_charge_id="c"
+    )
+    door = PaymentOrCommand()
+    assert door.test(message(successful_payment=paid), {})
+    assert door.test(message(refunded_payment=refunded), {})
+    assert door.test(message(text="/buy"), {})
+    assert door.test(message(caption="/refund c", photo=[]), {})
+    assert not door.test(message(text="hello there"), {})
+    assert not door.test(message(photo=[]), {})
