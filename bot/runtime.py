@@ -11,8 +11,11 @@ The webhook path (:meth:`BotRuntime.handle_webhook`), which ``miniapp_api.webhoo
     (de-duplication, route version, fan snapshot, rate counter) → Dispatcher with the
     tenant's Bot → 200, with the handler's reply as the webhook response when it has one
 
-An update whose handlers take longer than ``response_deadline`` (2 s) is answered 200 at once
-and finishes in the background, so Telegram never waits on slow work nor re-sends it.
+Handlers run in the request's own task (a task per update, with a timed wait on it, cost more
+than a quick update's middlewares). The HTTP layer keeps the promise that an update whose
+handlers take longer than ``response_deadline`` (2 s) is answered 200 at once, so Telegram
+never waits on slow work nor re-sends it: it answers on its own and marks the
+:class:`Deadline` passed, and the reply that comes later goes out through the Bot API.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -124,6 +126,16 @@ def create_dispatcher(runtime: BotRuntime, extra_routers: Sequence[Router] = ())
     return dp
 
 
+class Deadline:
+    """Set by the HTTP layer: ``passed`` turns True once Telegram got its 200 without waiting
+    for the update's reply, which must then be sent through the Bot API."""
+
+    __slots__ = ("passed",)
+
+    def __init__(self) -> None:
+        self.passed = False
+
+
 class BotCache:
     """``Bot`` objects by bot id (LRU); all share one HTTP session, so an idle tenant costs a
     few hundred bytes at most, and nothing at all until its first update."""
@@ -176,7 +188,11 @@ class BotRuntime:
     # -- the webhook -------------------------------------------------------------------------
 
     async def handle_webhook(
-        self, telegram_bot_id: int, secret: str | None, body: bytes
+        self,
+        telegram_bot_id: int,
+        secret: str | None,
+        body: bytes,
+        deadline: Deadline | None = None,
     ) -> WebhookReply:
         cached = self.routes.peek(telegram_bot_id)
         route = await self.routes.get(telegram_bot_id) if cached is MISSING else cached
@@ -222,6 +238,9 @@ class BotRuntime:
                 reset(token)
         if result is None:
             return OK
+        if deadline is not None and deadline.passed:  # Telegram was answered without it
+            await self.dp.silent_call_request(bot=bot, result=result)
+            return OK
         reply = method_body(bot, result)
         if reply is None:  # carries a file: cannot ride in the response
             self._spawn(self.dp.silent_call_request(bot=bot, result=result))
@@ -260,33 +279,13 @@ class BotRuntime:
         )
 
     async def feed(self, bot: Bot, update: Update, **data: Any) -> TelegramMethod[Any] | None:
-        """Run the update through the Dispatcher; past the deadline it continues alone and
-        its reply (if any) is sent by a normal API call."""
-        task = asyncio.ensure_future(self.dp.feed_update(bot, update, **data))
-        done, _ = await asyncio.wait((task,), timeout=self.response_deadline)
-        if not done:
-            logger.warning("update %s is slow; finishing in the background", update.update_id)
-            self._background.add(task)
-            task.add_done_callback(partial(self._finished_late, bot, update.update_id))
-            return None
+        """Run the update through the Dispatcher, in the caller's task; the reply, if any."""
         try:
-            result = task.result()
+            result = await self.dp.feed_update(bot, update, **data)
         except Exception:
             logger.exception("update %s escaped the error handler", update.update_id)
             return None
         return result if isinstance(result, TelegramMethod) else None
-
-    def _finished_late(self, bot: Bot, update_id: int, task: asyncio.Future[Any]) -> None:
-        self._background.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            logger.error("update %s failed in the background", update_id, exc_info=exc)
-            return
-        result = task.result()
-        if isinstance(result, TelegramMethod):
-            self._spawn(self.dp.silent_call_request(bot=bot, result=result))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -333,7 +332,8 @@ class BotRuntime:
         )
 
     async def close(self) -> None:
-        """Let background updates finish (briefly), then close the shared HTTP session."""
+        """Let background sends (replies carrying files) finish, briefly; then close the
+        shared HTTP session."""
         if self._background:
             _, pending = await asyncio.wait(list(self._background), timeout=5)
             for task in pending:

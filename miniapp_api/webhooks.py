@@ -7,7 +7,9 @@ the raw body, one header and a path parameter, and the wrappers (dependency mach
 update. Errors still travel up through the app's middlewares (request id, access log, metrics,
 the JSON 500). Answers: 401 for a wrong or missing ``X-Telegram-Bot-Api-Secret-Token``, 404 for
 an unknown bot, 200 for everything Telegram should not re-send (duplicates, disabled tenants,
-handled updates — with the reply method in the body when the handler had one).
+handled updates — with the reply method in the body when the handler had one). An update
+still running after the runtime's ``response_deadline`` is answered 200 without its reply
+(:class:`EarlyAnswer`); the reply then goes out through the Bot API.
 
 ``start``/``stop`` are called by the app lifespan: the runtime is built from the app's own
 engine, session factory and Redis, and does no I/O until the first update.
@@ -15,15 +17,44 @@ engine, session factory and Redis, and does no I/O until the first update.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from bot.runtime import BotRuntime, WebhookReply
+from bot.runtime import OK, BotRuntime, Deadline, WebhookReply
 from tenants.webhooks import SECRET_HEADER
+
+logger = logging.getLogger(__name__)
 
 _SECRET_HEADER = SECRET_HEADER.lower().encode("latin-1")
 _UNKNOWN_BOT = WebhookReply(404, b'{"error":"unknown bot"}')
+
+
+class EarlyAnswer(Deadline):
+    """Answers Telegram 200 by itself once ``seconds`` pass, so a slow handler never keeps it
+    waiting (it would re-send the update); the handler's late reply then goes through the Bot
+    API (:meth:`BotRuntime.handle_webhook` sees ``passed``). A timer, not a task: a fast
+    update costs one ``call_later`` and its ``cancel``."""
+
+    __slots__ = ("_send", "_timer", "bot_id", "sending")
+
+    def __init__(self, send: Send, seconds: float, bot_id: int) -> None:
+        super().__init__()
+        self._send = send
+        self.bot_id = bot_id
+        self.sending: asyncio.Future[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._answer)
+
+    def _answer(self) -> None:
+        logger.warning("an update of bot %s is slow; answered before its reply", self.bot_id)
+        self.passed = True
+        self.sending = asyncio.ensure_future(respond(self._send, OK))
+
+    def stop(self) -> None:
+        self._timer.cancel()
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -50,10 +81,23 @@ async def telegram_webhook(scope: Scope, receive: Receive, send: Send) -> None:
     try:
         telegram_bot_id = int(scope["path_params"]["bot_id"])
     except ValueError:
-        reply = _UNKNOWN_BOT
-    else:
-        body = await read_body(receive)
-        reply = await runtime.handle_webhook(telegram_bot_id, header(scope, _SECRET_HEADER), body)
+        await respond(send, _UNKNOWN_BOT)
+        return
+    body = await read_body(receive)
+    early = EarlyAnswer(send, runtime.response_deadline, telegram_bot_id)
+    try:
+        reply = await runtime.handle_webhook(
+            telegram_bot_id, header(scope, _SECRET_HEADER), body, early
+        )
+    finally:
+        early.stop()
+        if early.sending is not None:
+            await early.sending  # the 200 went out on time; the reply took the Bot API
+    if early.sending is None:
+        await respond(send, reply)
+
+
+async def respond(send: Send, reply: WebhookReply) -> None:
     await send(
         {
             "type": "http.response.start",
