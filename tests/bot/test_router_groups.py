@@ -63,3 +63,17 @@ def test_the_payments_router_lets_in_payments_and_commands_only() -> None:
     assert door.test(message(caption="/refund c", photo=[]), {})
     assert not door.test(message(text="hello there"), {})
     assert not door.test(message(photo=[]), {})
+
+
+def test_every_message_handler_behind_the_payments_door_can_get_in() -> None:
+    from bot.payments.handlers import HasRefundedPayment, HasSuccessfulPayment
+
+    (payments,) = [router for router in feature_routers() if router.name == "payments"]
+    door = (HasSuccessfulPayment, HasRefundedPayment, Command)
+    for router in (payments, *payments.sub_routers):
+        for handler in router.message.handlers:
+            filters = [f.callback for f in handler.filters or []]
+            assert any(isinstance(f, door) for f in filters), (
+                f"{router.name}: {handler.callback.__name__} would never see its messages; "
+                "widen PaymentOrCommand or move the handler"
+            )
