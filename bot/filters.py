@@ -62,6 +62,14 @@ class SlashText(InlineFilter):
         return text.startswith("/") != self.negate
 
 
+class CommandLike(InlineFilter):
+    """A message aiogram's ``Command`` filter could match: text or caption starting with "/"."""
+
+    def test(self, message: Message, data: dict[str, Any]) -> bool:
+        text = message.text or message.caption
+        return text is not None and text.startswith("/")
+
+
 class PrivateChat(InlineFilter):
     def test(self, event: ChatMemberUpdated, data: dict[str, Any]) -> bool:
         return event.chat.type == "private"

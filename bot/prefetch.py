@@ -1,9 +1,13 @@
 """One Redis round trip per update for everything the middlewares need to know up front.
 
-The webhook (and the polling loop) asks, in one pipeline of three commands: was this
-``update_id`` seen already (``SET NX EX``); the bot's routing version, the fan's cached
-snapshot and the chat's FSM state (one ``MGET``); the fan's throttling counter (``INCR``).
-Asking separately would cost five round trips per update.
+The webhook (and the polling loop) asks, in one command: was this ``update_id`` seen already
+(``SET NX EX``); the bot's routing version, the fan's cached snapshot and the chat's FSM state
+(``MGET``); the fan's throttling counter (``INCR``, and its ``EXPIRE`` when a window starts).
+Asking separately would cost five round trips per update. On a Redis server the command is one
+Lua script (``EVALSHA``): redis-py spends about half as much CPU on one command as on a
+pipeline of three, and the window's ``EXPIRE`` rides along instead of costing a second round
+trip. The in-process stand-in of ``atelier dev`` has no Lua, so there the same commands go as
+one pipeline (and the ``EXPIRE`` after it).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Any
 
 from arq.connections import ArqRedis
 
+from bot.lua import LuaScript
+from core.redis import uses_memory_backend
 from tenants.users import snapshot_key
 from tenants.webhooks import route_version_key
 
@@ -71,6 +77,27 @@ def throttle_key(telegram_bot_id: int, telegram_user_id: int) -> str:
     return f"bot:rl:{telegram_bot_id}:{telegram_user_id}"
 
 
+# KEYS: the dedupe key and the rate counter ("" when not wanted), then the keys to MGET.
+# ARGV: the dedupe TTL, the throttling window and limit. Returns {fresh, hits, values}.
+_PREFETCH = LuaScript("""
+local fresh = 1
+if KEYS[1] ~= '' then
+    fresh = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and 1 or 0
+end
+local values = redis.call('MGET', unpack(KEYS, 3))
+local hits = 0
+if KEYS[2] ~= '' then
+    hits = redis.call('INCR', KEYS[2])
+    if hits == 1 then
+        redis.call('EXPIRE', KEYS[2], ARGV[2])
+    elseif hits == tonumber(ARGV[3]) + 1 then
+        redis.call('EXPIRE', KEYS[2], ARGV[2], 'NX')
+    end
+end
+return {fresh, hits, values}
+""")
+
+
 async def prefetch(
     redis: ArqRedis,
     *,
@@ -89,30 +116,42 @@ async def prefetch(
         keys.append(fsm_key)
     counted = sender_id is not None and update_type in THROTTLED_TYPES
     rate_key = throttle_key(telegram_bot_id, sender_id) if counted else ""  # type: ignore[arg-type]
-
-    pipe = redis.pipeline(transaction=False)
-    if update_id is not None:
-        pipe.set(dedupe_key(telegram_bot_id, update_id), b"1", nx=True, ex=DEDUPE_TTL)
-    pipe.mget(keys)
-    if counted:
-        pipe.incr(rate_key)
-    results = await pipe.execute()
-
-    fresh = bool(results[0]) if update_id is not None else True
-    values = results[1 if update_id is not None else 0]
-    hits = int(results[-1]) if counted else 0
-    if counted and (hits == 1 or hits == throttle.limit + 1):
-        # The window starts with the first update; the second EXPIRE (NX) only repairs a
-        # counter whose first EXPIRE was lost, so no fan stays throttled for ever.
-        await redis.expire(rate_key, throttle.window, nx=hits != 1)
+    seen_key = dedupe_key(telegram_bot_id, update_id) if update_id is not None else ""
+    if uses_memory_backend(redis):
+        fresh, hits, values = await _pipelined(redis, seen_key, rate_key, keys, throttle)
+    else:
+        fresh, hits, values = await _PREFETCH(
+            redis, [seen_key, rate_key, *keys], [DEDUPE_TTL, throttle.window, throttle.limit]
+        )
     return Prefetch(
-        fresh=fresh,
+        fresh=bool(fresh),
         route_version=values[0],
         user_snapshot=values[1] if sender_id is not None else None,
-        hits=hits,
+        hits=int(hits),
         fsm_key=fsm_key,
         fsm_state=values[-1] if fsm_key is not None else None,
     )
+
+
+async def _pipelined(
+    redis: ArqRedis, seen_key: str, rate_key: str, keys: list[str], throttle: Throttle
+) -> tuple[bool, int, list[bytes | None]]:
+    """The script's work as a pipeline, for a Redis without Lua (the in-process stand-in)."""
+    pipe = redis.pipeline(transaction=False)
+    if seen_key:
+        pipe.set(seen_key, b"1", nx=True, ex=DEDUPE_TTL)
+    pipe.mget(keys)
+    if rate_key:
+        pipe.incr(rate_key)
+    results = await pipe.execute()
+    fresh = bool(results[0]) if seen_key else True
+    values = results[1 if seen_key else 0]
+    hits = int(results[-1]) if rate_key else 0
+    if rate_key and (hits == 1 or hits == throttle.limit + 1):
+        # The window starts with the first update; the second EXPIRE (NX) only repairs a
+        # counter whose first EXPIRE was lost, so no fan stays throttled for ever.
+        await redis.expire(rate_key, throttle.window, nx=hits != 1)
+    return fresh, hits, values
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,11 @@ The webhook path (:meth:`BotRuntime.handle_webhook`), which ``miniapp_api.webhoo
     (de-duplication, route version, fan snapshot, rate counter) → Dispatcher with the
     tenant's Bot → 200, with the handler's reply as the webhook response when it has one
 
-An update whose handlers take longer than ``response_deadline`` (2 s) is answered 200 at once
-and finishes in the background, so Telegram never waits on slow work nor re-sends it.
+Handlers run in the request's own task (a task per update, with a timed wait on it, cost more
+than a quick update's middlewares). The HTTP layer keeps the promise that an update whose
+handlers take longer than ``response_deadline`` (2 s) is answered 200 at once, so Telegram
+never waits on slow work nor re-sends it: it answers on its own and marks the
+:class:`Deadline` passed, and the reply that comes later goes out through the Bot API.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -34,9 +36,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import AnswerPreCheckoutQuery, TelegramMethod
 from aiogram.types import Update
 from arq.connections import ArqRedis
+from pydantic_core import PydanticSerializationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import on_error
+from bot.filters import CommandLike
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, create_i18n, pick_language
 from bot.menu import app_url, commands_for
 from bot.middlewares import setup_middlewares
@@ -66,12 +70,20 @@ BAD_REQUEST = WebhookReply(400, b'{"error":"not an update"}')
 
 def feature_routers() -> list[Router]:
     """Every feature's router, in matching order. Order matters for speed too: aiogram tries
-    routers one by one, so the manager bot's router (one cheap filter for everyone else) comes
-    first and the catch-all fallback last."""
+    routers one by one (~15 µs each even when nothing in it matches), so the manager bot's
+    router (one cheap filter for everyone else) comes first and the catch-all fallback last.
+
+    A feature whose messages are all slash commands (buttons and other updates are free) goes
+    into the ``commands_only`` group: free text — the assistant's, most of a bot's messages —
+    skips the whole group with one check. A feature that reads plain text, media or FSM input
+    gets its own place in the list instead, with a router-level filter of its own when it can
+    say cheaply which messages concern it (payments: payment reports and commands). No two
+    features answer the same command, button or update, so the order decides speed only:
+    the most frequent commands (``/start``, menus) come first."""
     from bot.assistant import handlers as assistant  # issue 6: free text, after all commands
-    from bot.broadcasts import handlers as broadcasts  # issue 8: admins only
+    from bot.broadcasts import handlers as broadcasts
     from bot.fallback import handlers as fallback
-    from bot.feed import handlers as feed  # issue 8: premium content
+    from bot.feed import handlers as feed
     from bot.generation import handlers as generation  # issue 6
     from bot.members import handlers as members
     from bot.onboarding import handlers as onboarding
@@ -79,31 +91,41 @@ def feature_routers() -> list[Router]:
     from bot.referrals import handlers as referrals
     from bot.settings import handlers as settings
     from bot.start import handlers as start
-    from bot.stats import handlers as stats  # issue 8: admins only
-    from bot.tasks import handlers as tasks  # issue 8
+    from bot.stats import handlers as stats
+    from bot.tasks import handlers as tasks
     from bot.vip import handlers as vip
     from bot.wallet import handlers as wallet
     from bot.wallet_ton import handlers as wallet_ton
 
-    modules = (
-        onboarding,
-        payments,
-        start,
-        settings,
-        broadcasts,
-        wallet,
-        feed,
-        vip,
-        wallet_ton,
-        referrals,
-        tasks,
-        stats,
-        members,
-        generation,
-        assistant,
-        fallback,
-    )
-    return [module.create_router() for module in modules]
+    return [
+        onboarding.create_router(),
+        commands_only(
+            start.create_router(),
+            settings.create_router(),
+            wallet.create_router(),
+            wallet_ton.create_router(),  # /wallet and TON payment buttons
+            referrals.create_router(),
+            members.create_router(),
+            generation.create_router(),
+            feed.create_router(),  # issue 8: premium content
+            vip.create_router(),
+            tasks.create_router(),
+            stats.create_router(),  # admins only
+        ),
+        payments.create_router(),  # payments and its commands only (one router-level filter)
+        broadcasts.create_router(),  # admins only; reads the message to send (FSM), not a command
+        assistant.create_router(),
+        fallback.create_router(),
+    ]
+
+
+def commands_only(*routers: Router) -> Router:
+    """``routers`` behind one router-level filter on messages: only a command (text or caption
+    starting with "/", what aiogram's ``Command`` filter needs) gets in."""
+    group = Router(name="commands")
+    group.message.filter(CommandLike())
+    group.include_routers(*routers)
+    return group
 
 
 def create_dispatcher(runtime: BotRuntime, extra_routers: Sequence[Router] = ()) -> Dispatcher:
@@ -115,6 +137,16 @@ def create_dispatcher(runtime: BotRuntime, extra_routers: Sequence[Router] = ())
     routers = feature_routers()
     dp.include_routers(*routers[:-1], *extra_routers, routers[-1])
     return dp
+
+
+class Deadline:
+    """Set by the HTTP layer: ``passed`` turns True once Telegram got its 200 without waiting
+    for the update's reply, which must then be sent through the Bot API."""
+
+    __slots__ = ("passed",)
+
+    def __init__(self) -> None:
+        self.passed = False
 
 
 class BotCache:
@@ -170,7 +202,11 @@ class BotRuntime:
     # -- the webhook -------------------------------------------------------------------------
 
     async def handle_webhook(
-        self, telegram_bot_id: int, secret: str | None, body: bytes
+        self,
+        telegram_bot_id: int,
+        secret: str | None,
+        body: bytes,
+        deadline: Deadline | None = None,
     ) -> WebhookReply:
         cached = self.routes.peek(telegram_bot_id)
         route = await self.routes.get(telegram_bot_id) if cached is MISSING else cached
@@ -216,6 +252,9 @@ class BotRuntime:
                 reset(token)
         if result is None:
             return OK
+        if deadline is not None and deadline.passed:  # Telegram was answered without it
+            await self.dp.silent_call_request(bot=bot, result=result)
+            return OK
         reply = method_body(bot, result)
         if reply is None:  # carries a file: cannot ride in the response
             self._spawn(self.dp.silent_call_request(bot=bot, result=result))
@@ -254,33 +293,13 @@ class BotRuntime:
         )
 
     async def feed(self, bot: Bot, update: Update, **data: Any) -> TelegramMethod[Any] | None:
-        """Run the update through the Dispatcher; past the deadline it continues alone and
-        its reply (if any) is sent by a normal API call."""
-        task = asyncio.ensure_future(self.dp.feed_update(bot, update, **data))
-        done, _ = await asyncio.wait((task,), timeout=self.response_deadline)
-        if not done:
-            logger.warning("update %s is slow; finishing in the background", update.update_id)
-            self._background.add(task)
-            task.add_done_callback(partial(self._finished_late, bot, update.update_id))
-            return None
+        """Run the update through the Dispatcher, in the caller's task; the reply, if any."""
         try:
-            result = task.result()
+            result = await self.dp.feed_update(bot, update, **data)
         except Exception:
             logger.exception("update %s escaped the error handler", update.update_id)
             return None
         return result if isinstance(result, TelegramMethod) else None
-
-    def _finished_late(self, bot: Bot, update_id: int, task: asyncio.Future[Any]) -> None:
-        self._background.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            logger.error("update %s failed in the background", update_id, exc_info=exc)
-            return
-        result = task.result()
-        if isinstance(result, TelegramMethod):
-            self._spawn(self.dp.silent_call_request(bot=bot, result=result))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -327,7 +346,8 @@ class BotRuntime:
         )
 
     async def close(self) -> None:
-        """Let background updates finish (briefly), then close the shared HTTP session."""
+        """Let background sends (replies carrying files) finish, briefly; then close the
+        shared HTTP session."""
         await self.ton_waits.close()  # their leases go, so the worker's sweep takes over
         if self._background:
             _, pending = await asyncio.wait(list(self._background), timeout=5)
@@ -338,8 +358,24 @@ class BotRuntime:
 
 def method_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
     """A reply for the webhook response as JSON (``{"method": ..., ...}``), or None when it
-    carries a file. Cheaper than aiogram's form encoding, which walks every nested value in
-    Python: pydantic dumps the tree, only the top-level bot defaults need resolving."""
+    carries a file. pydantic writes the JSON itself (in Rust, half the cost of dumping to
+    Python and encoding that); the bot's defaults (``parse_mode``...) are left out when unset,
+    which is the usual case, and resolved in Python otherwise."""
+    unset = set()
+    for name, value in method.__dict__.items():
+        if isinstance(value, Default):
+            if bot.default[value.name] is not None:
+                return _method_body_with_defaults(bot, method)
+            unset.add(name)
+    try:
+        body = method.model_dump_json(exclude_none=True, exclude=unset, warnings=False)
+    except PydanticSerializationError:  # an InputFile (upload) or another non-JSON value
+        return None
+    head = f'{{"method":"{method.__api_method__}"'
+    return (head + ("}" if body == "{}" else "," + body[1:])).encode()
+
+
+def _method_body_with_defaults(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
     fields: dict[str, Any] = {"method": method.__api_method__}
     for key, value in method.model_dump(exclude_none=True, warnings=False).items():
         if isinstance(value, Default):

@@ -8,6 +8,7 @@ worker process of ``atelier api``; it also sets up logging there.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -67,8 +68,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def freeze_heap() -> None:
+    """Move everything alive now (imported modules, classes, the app) out of the garbage
+    collector's sight. A serving process holds ~360,000 such objects; without this every
+    full collection walks them all — 0.1-0.5 s each here, a fifth of the CPU of a busy bot
+    webhook (measured with ``bench.webhook``), and a pause for every request in flight. They
+    live as long as the process, so nothing collectable is lost. Only for serving processes:
+    a test run that builds many apps would keep each one's garbage for ever."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_app() -> FastAPI:
     """uvicorn's factory (``miniapp_api.app:serve_app``): logging first, then the app."""
     settings = get_settings()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_heap()
+    return app

@@ -25,9 +25,9 @@ Variables (each text documents which ones it receives; unknown names render empt
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, nodes
@@ -1181,8 +1181,54 @@ def render(source: str, variables: Mapping[str, Any]) -> str:
     """Render a (trusted or checked) template; errors propagate to the caller."""
     if "{" not in source:
         return source[:MAX_RENDERED_CHARS]  # a plain label: nothing to render
-    text = compile_template(source).render(variables)
-    return text[:MAX_RENDERED_CHARS]
+    return renderer(source)(variables)[:MAX_RENDERED_CHARS]
+
+
+Renderer = Callable[[Mapping[str, Any]], str]
+# Names a template may print that are not plain variables: jinja's own, and its globals.
+_SPECIAL_NAMES = frozenset({"self", "loop", "caller", "varargs", "kwargs", "super"})
+
+
+@lru_cache(maxsize=4096)
+def renderer(source: str) -> Renderer:
+    """How to render ``source``, decided once per distinct source. Nearly every text is
+    words with ``{{ variable }}`` in between; those are joined directly (what jinja's own
+    code for them does: ``str`` of the value, "" for a missing one) instead of through a
+    jinja render — a new context, its ChainMap of globals and a generator per call, several
+    times per update. Anything else (filters, conditions, attributes...) renders with jinja."""
+    parts = _substitutions(source)
+    if parts is None:
+        return compile_template(source).render
+    return partial(_substitute, parts)
+
+
+def _substitutions(source: str) -> tuple[tuple[str, bool], ...] | None:
+    """``source`` as (text, is_variable) pieces, or None when it is more than that."""
+    try:
+        body = _environment.parse(source).body
+    except TemplateSyntaxError:
+        return None  # compile_template raises the same error for the caller
+    parts: list[tuple[str, bool]] = []
+    for node in body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for child in node.nodes:
+            if isinstance(child, nodes.TemplateData):
+                parts.append((child.data, False))
+            elif (
+                isinstance(child, nodes.Name)
+                and child.ctx == "load"
+                and child.name not in _SPECIAL_NAMES
+                and child.name not in _environment.globals
+            ):
+                parts.append((child.name, True))
+            else:
+                return None
+    return tuple(parts)
+
+
+def _substitute(parts: tuple[tuple[str, bool], ...], variables: Mapping[str, Any]) -> str:
+    return "".join([str(variables.get(piece, "")) if name else piece for piece, name in parts])
 
 
 def render_with_fallback(

@@ -236,23 +236,43 @@ class Plan:
     kinds: list[str] = field(default_factory=list)
 
 
+def _at_word_start(stems: tuple[str, ...], tail: str = "") -> re.Pattern[str]:
+    """One pattern for "a word starting with any of these stems" (``tail`` extends it)."""
+    return re.compile(rf"(?<![\w])(?:{'|'.join(re.escape(stem) for stem in stems)}){tail}")
+
+
+# Compiled once: the planner sees every free-text message, so its patterns must not be built
+# per message (that cost most of a plain-text update). ``_ANY_STEM`` answers the common case —
+# small talk with no media stem anywhere — with one search; it looks for stems anywhere (not
+# only at word starts) because a clause may start mid-word (Arabic "و" is cut off its word).
+_KIND = {kind: _at_word_start(stems) for kind, stems in KEYWORDS.items()}
+_ANY_STEM = re.compile("|".join(re.escape(s) for stems in KEYWORDS.values() for s in stems))
+_MUSIC = _at_word_start(("music", "müzik", "музык"))
+# _strip removes stems one after another (each removal can expose a new word start), so it
+# keeps one pattern per stem, in the order of KEYWORDS; fillers go longest first.
+_STEM_WORDS = {
+    kind: tuple(_at_word_start((stem,), r"\w*") for stem in stems)
+    for kind, stems in KEYWORDS.items()
+}
+_FILLER_WORDS = tuple(
+    _at_word_start((word,), r"(?![\w])") for word in sorted(FILLER, key=len, reverse=True)
+)
+_SPACES = re.compile(r"\s+")
+
+
 def _has(clause: str, kind: str) -> bool:
-    return any(_word_at(clause, stem) for stem in KEYWORDS[kind])
-
-
-def _word_at(text: str, stem: str) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(stem)}", text) is not None
+    return _KIND[kind].search(clause) is not None
 
 
 def _strip(clause: str, kinds: tuple[str, ...] = tuple(KEYWORDS)) -> str:
     """The clause without keywords (whole words starting with a stem), filler and numbers."""
     text = DURATION.sub(" ", clause)
     for kind in kinds:
-        for stem in KEYWORDS[kind]:
-            text = re.sub(rf"(?<![\w]){re.escape(stem)}\w*", " ", text)
-    for word in sorted(FILLER, key=len, reverse=True):
-        text = re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", " ", text)
-    return re.sub(r"\s+", " ", text).strip(" -–—:")
+        for pattern in _STEM_WORDS[kind]:
+            text = pattern.sub(" ", text)
+    for pattern in _FILLER_WORDS:
+        text = pattern.sub(" ", text)
+    return _SPACES.sub(" ", text).strip(" -–—:")
 
 
 def seconds_in(text: str) -> int | None:
@@ -267,6 +287,8 @@ def plan(text: str) -> Plan | None:
     """A plan for a media request, or None when the text asks for no media."""
     original = text.strip()
     lowered = original.translate(ARABIC_DIGITS).lower()
+    if _ANY_STEM.search(lowered) is None:
+        return None  # no media stem anywhere: no clause can ask for media
     clauses = [c for c in SPLIT.split(lowered) if c and c.strip()]
     wants = {kind: [c for c in clauses if _has(c, kind)] for kind in KEYWORDS}
     if not any(wants.values()):
@@ -299,7 +321,7 @@ def plan(text: str) -> Plan | None:
         video_at = 0
     if wants["sound"]:
         sound = _strip(wants["sound"][0], ("video", "image")) or subject
-        music = any(_word_at(c, s) for c in wants["sound"] for s in ("music", "müzik", "музык"))
+        music = any(_MUSIC.search(clause) for clause in wants["sound"])
         tool = "music-loop" if music else "sound-effect"
         steps.append(_step(tool, prompt=sound, duration=seconds))
         kinds.append("sound")

@@ -7,8 +7,10 @@ a transaction that rolled back.
 
 Most updates (a returning fan asking for help) never touch the database. Their session runs no
 statement, so committing and closing it has nothing to do — but each still costs a greenlet
-hop in SQLAlchemy's asyncio layer. :class:`IdleSafeSession` skips both when no transaction
-ever began, which is exactly when they would do nothing.
+hop in SQLAlchemy's asyncio layer, and leaving ``async with session`` runs ``close()`` in a
+task of its own (shielded from cancellation), which costs a task and a turn of the event loop.
+:class:`IdleSafeSession` skips all three when no transaction ever began and it holds no
+objects, which is exactly when they would do nothing.
 """
 
 from __future__ import annotations
@@ -41,10 +43,18 @@ class IdleSafeSession(AsyncSession):
             return
         await super().commit()
 
+    def _idle(self) -> bool:
+        return not self.in_transaction() and not self.sync_session.identity_map
+
     async def close(self) -> None:
-        if not self.in_transaction() and not self.sync_session.identity_map:
+        if self._idle():
             return
         await super().close()
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if self._idle():
+            return
+        await super().__aexit__(type_, value, traceback)
 
 
 def unit_factory(

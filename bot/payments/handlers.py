@@ -18,7 +18,7 @@ from aiogram.methods import AnswerPreCheckoutQuery, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PreCheckoutQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import CallbackIs, InlineFilter
+from bot.filters import CallbackIs, CommandLike, InlineFilter
 from bot.i18n import Texts
 from bot.payments import service
 from bot.payments.keyboards import BUY_PREFIX, packs_keyboard
@@ -50,6 +50,18 @@ class HasSuccessfulPayment(InlineFilter):
 class HasRefundedPayment(InlineFilter):
     def test(self, message: Message, data: dict[str, Any]) -> bool:
         return message.refunded_payment is not None
+
+
+class PaymentOrCommand(CommandLike):
+    """The router's door for messages: every message handler here (and in the plans router
+    inside) wants a payment report or a command, so plain text skips the router in one check."""
+
+    def test(self, message: Message, data: dict[str, Any]) -> bool:
+        return (
+            message.successful_payment is not None
+            or message.refunded_payment is not None
+            or super().test(message, data)
+        )
 
 
 async def buy_command(
@@ -235,6 +247,7 @@ def create_router() -> Router:
     from bot.plans import handlers as plans
 
     router = Router(name="payments")
+    router.message.filter(PaymentOrCommand())
     router.include_router(plans.create_router())
     router.pre_checkout_query.register(pre_checkout)
     router.message.register(successful_payment, HasSuccessfulPayment())

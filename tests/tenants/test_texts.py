@@ -90,3 +90,32 @@ def test_every_text_is_translated_with_the_same_variables(language: str) -> None
             spec.key
         )
         check_template(message.string)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [texts.SAMPLE_VALUES, {}, {"user_name": None, "balance": 0, "bot_name": "<b>&</b>"}],
+)
+def test_plain_substitution_renders_exactly_as_jinja(values: dict[str, object]) -> None:
+    """Texts made of words and ``{{ variable }}`` skip jinja (``texts.renderer``); every
+    default in every language, and templates at the edges, must come out the same."""
+    from bot.i18n import create_i18n
+
+    i18n = create_i18n()
+    sources = [
+        i18n.gettext(spec.default, locale=language)
+        for spec in texts.TEXTS.values()
+        for language in texts.LANGUAGES
+    ] + [
+        "{{user_name}}{{ balance }}\n",
+        "{{- user_name -}}  ,  {{ bot_name }}\r\nend",
+        "{# note #}{{ user_name }}{% raw %}{{ not a variable }}{% endraw %}",
+        "{{ range }} {{ self }} {{ missing }}",
+        "{{ user_name|upper }} {{ balance ~ 1 }} {{ user_name is defined }}",
+    ]
+    fast = 0
+    for source in sources:
+        expected = texts.compile_template(source).render(values)
+        assert texts.renderer(source)(values) == expected, source
+        fast += not isinstance(texts.renderer.__wrapped__(source), texts.Template)
+    assert fast > len(sources) // 2  # most texts take the fast path

@@ -74,3 +74,12 @@ def test_speech_keeps_the_quoted_words() -> None:
 @pytest.mark.parametrize("sentence", ["hello, how are you?", "merhaba", "привет", "مرحبا"])
 def test_small_talk_is_not_a_plan(sentence: str) -> None:
     assert plan(sentence) is None
+
+
+def test_a_keyword_glued_to_arabic_and_still_counts() -> None:
+    """Arabic "و" ("and") is written onto the next word: its clause starts mid-word, so the quick
+    "no media word at all" check must not look only at word starts."""
+    found = plan("قطة وفيديو")
+    assert found is not None
+    assert [s["tool"] for s in found.steps] == ["video-from-text"]
+    assert found.steps[0]["params"]["prompt"] == "قطة"
