@@ -21,6 +21,8 @@ export function tonConnect(lang: Lang): Promise<TonConnectUI> {
       manifestUrl: `${window.location.origin}/tonconnect-manifest.json`,
       language: lang === "ru" ? "ru" : "en",
       actionsConfiguration: { returnStrategy: "back" },
+      // nothing about our fans goes to third-party analytics
+      analytics: { mode: "off" },
     });
     return ui;
   });
@@ -84,6 +86,7 @@ export async function connectAndLink(lang: Lang): Promise<ton.LinkedWallet> {
   });
   await ui.openModal();
   const wallet = await connected;
+  ui.closeModal("wallet-selected");
   const body = proofBody(wallet);
   if (!body) {
     await ui.disconnect().catch(() => undefined);
