@@ -80,6 +80,7 @@ export default function PanelScreen() {
   const { t } = useI18n();
   return (
     <section className="panel stack">
+      <Dashboard />
       <nav className="sections" aria-label={t("creator.sections")} data-testid="panel-sections">
         {SECTIONS.map((section) => (
           <Link key={section.path} to={section.path} className="section-link" data-testid={section.testId}>
@@ -88,7 +89,6 @@ export default function PanelScreen() {
           </Link>
         ))}
       </nav>
-      <Dashboard />
     </section>
   );
 }

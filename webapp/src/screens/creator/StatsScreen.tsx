@@ -46,10 +46,7 @@ function KeyNumbersGrid({ now, before }: { now: KeyNumbers; before: KeyNumbers }
   return (
     <Stats>
       {items.map(([label, field]) => (
-        <div key={field} className="stat-wrap">
-          <Stat label={t(label)} value={now[field]} testId={`kpi-${field}`} />
-          <Delta now={now[field]} before={before[field]} />
-        </div>
+        <Stat key={field} label={t(label)} value={now[field]} testId={`kpi-${field}`} delta={<Delta now={now[field]} before={before[field]} />} />
       ))}
     </Stats>
   );

@@ -2,7 +2,8 @@
  * Hand-made SVG charts (a chart library would outweigh the whole panel): a line chart and a
  * stacked bar chart over days, with a y axis of round ticks, a few date labels, and a tooltip
  * on tap or hover. Right-to-left languages run time from right to left and put the y axis on
- * the right, as their readers expect.
+ * the right, as their readers expect; the geometry does the mirroring, so the SVG itself stays
+ * `direction="ltr"` (otherwise `text-anchor` start/end would flip a second time).
  */
 
 import { useId, useMemo, useRef, useState, type PointerEvent } from "react";
@@ -146,7 +147,7 @@ export function LineChart(props: { title: string; dates: string[]; series: Serie
     <figure className="chart card" data-testid={props.testId} data-kind="line" data-days={props.dates.length}>
       <figcaption id={titleId}>{props.title}</figcaption>
       <div className="chart-box">
-        <svg ref={pointer.ref} viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId} onPointerDown={pointer.locate} onPointerMove={pointer.locate} onPointerLeave={pointer.clear}>
+        <svg ref={pointer.ref} viewBox={`0 0 ${W} ${H}`} direction="ltr" role="img" aria-labelledby={titleId} onPointerDown={pointer.locate} onPointerMove={pointer.locate} onPointerLeave={pointer.clear}>
           <Axes g={g} dates={props.dates} />
           {props.series.map((s, si) => {
             const d = s.values.map((v, i) => `${i === 0 ? "M" : "L"}${g.x(i).toFixed(1)},${g.y(v).toFixed(1)}`).join("");
@@ -180,7 +181,7 @@ export function BarChart(props: { title: string; dates: string[]; series: Series
     <figure className="chart card" data-testid={props.testId} data-kind="bar" data-days={props.dates.length}>
       <figcaption id={titleId}>{props.title}</figcaption>
       <div className="chart-box">
-        <svg ref={pointer.ref} viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId} onPointerDown={pointer.locate} onPointerMove={pointer.locate} onPointerLeave={pointer.clear}>
+        <svg ref={pointer.ref} viewBox={`0 0 ${W} ${H}`} direction="ltr" role="img" aria-labelledby={titleId} onPointerDown={pointer.locate} onPointerMove={pointer.locate} onPointerLeave={pointer.clear}>
           <Axes g={g} dates={props.dates} />
           {props.dates.map((date, i) => {
             let base = 0;

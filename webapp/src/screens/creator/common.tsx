@@ -5,12 +5,15 @@ import type { Key } from "../../i18n";
 import { useI18n } from "../../i18n";
 import { Icon, type IconName } from "../../ui/icons";
 
-export function Stat(props: { label: string; value: number | string; hint?: string; testId?: string }) {
+export function Stat(props: { label: string; value: number | string; hint?: string; testId?: string; delta?: ReactNode }) {
   const { number } = useI18n();
   return (
     <div className="stat" data-testid={props.testId}>
       <span className="muted small">{props.label}</span>
-      <strong className="stat-value">{typeof props.value === "number" ? number(props.value) : props.value}</strong>
+      <span className="row">
+        <strong className="stat-value">{typeof props.value === "number" ? number(props.value) : props.value}</strong>
+        {props.delta}
+      </span>
       {props.hint && <span className="muted small">{props.hint}</span>}
     </div>
   );
