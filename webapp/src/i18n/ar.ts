@@ -196,9 +196,10 @@ const ar: Record<Key, string> = {
   "feed.see_vip": "كل باقات VIP",
   "feed.task_unlock": "أكمل مهمة لفتح هذا المنشور.",
   "feed.open_task": "اذهب إلى المهمة",
-  "feed.media_count": "{count} ملفات",
+  "feed.media_count": "الملفات: {count}",
   "feed.media_of": "{n} من {count}",
   "feed.paid": "تم استلام الدفع. سيُفتح المنشور بعد لحظات.",
+  "feed.pay_in_telegram": "أكمل الدفع في تيليجرام؛ وسيُفتح المنشور تلقائيًا.",
 
   "vip.title": "VIP",
   "vip.intro": "ادعم صانع المحتوى وافتح كل منشورات VIP. يجدّد تيليجرام الاشتراك كل 30 يومًا حتى تلغيه.",
@@ -339,6 +340,7 @@ const ar: Record<Key, string> = {
   "content.pinned": "ثبّته أعلى المنشورات",
   "content.schedule": "النشر في",
   "content.schedule_hint": "فارغ: النشر الآن.",
+  "content.documents": "المستندات",
 
   "vipadmin.new": "باقة جديدة",
   "vipadmin.none": "لا توجد باقات VIP بعد",

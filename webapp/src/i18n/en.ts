@@ -193,9 +193,10 @@ const en = {
   "feed.see_vip": "All VIP packages",
   "feed.task_unlock": "Complete a task to open this post.",
   "feed.open_task": "Go to the task",
-  "feed.media_count": "{count} files",
+  "feed.media_count": "Files: {count}",
   "feed.media_of": "{n} of {count}",
   "feed.paid": "Payment received. The post opens in a moment.",
+  "feed.pay_in_telegram": "Finish the payment in Telegram; the post opens by itself.",
 
   "vip.title": "VIP",
   "vip.intro": "Support the creator and open every VIP post. Telegram renews it every 30 days until you cancel.",
@@ -336,6 +337,7 @@ const en = {
   "content.pinned": "Pin to the top of the feed",
   "content.schedule": "Publish at",
   "content.schedule_hint": "Empty: publish now.",
+  "content.documents": "Documents",
 
   "vipadmin.new": "New package",
   "vipadmin.none": "No VIP packages yet",

@@ -199,6 +199,7 @@ const ru: Record<Key, string> = {
   "feed.media_count": "Файлов: {count}",
   "feed.media_of": "{n} из {count}",
   "feed.paid": "Оплата получена. Публикация сейчас откроется.",
+  "feed.pay_in_telegram": "Завершите оплату в Telegram — публикация откроется сама.",
 
   "vip.title": "VIP",
   "vip.intro": "Поддержите автора и откройте все VIP-публикации. Telegram продлевает подписку каждые 30 дней, пока вы её не отмените.",
@@ -339,6 +340,7 @@ const ru: Record<Key, string> = {
   "content.pinned": "Закрепить вверху ленты",
   "content.schedule": "Опубликовать в",
   "content.schedule_hint": "Пусто — опубликовать сейчас.",
+  "content.documents": "Документы",
 
   "vipadmin.new": "Новый пакет",
   "vipadmin.none": "VIP-пакетов пока нет",

@@ -199,6 +199,7 @@ const tr: Record<Key, string> = {
   "feed.media_count": "{count} dosya",
   "feed.media_of": "{n} / {count}",
   "feed.paid": "Ödeme alındı. Gönderi birazdan açılacak.",
+  "feed.pay_in_telegram": "Ödemeyi Telegram'da tamamla; gönderi kendiliğinden açılır.",
 
   "vip.title": "VIP",
   "vip.intro": "Üreticiyi destekle ve tüm VIP gönderileri aç. Telegram iptal edene kadar her 30 günde yeniler.",
@@ -339,6 +340,7 @@ const tr: Record<Key, string> = {
   "content.pinned": "Akışın en üstüne sabitle",
   "content.schedule": "Yayın zamanı",
   "content.schedule_hint": "Boş: şimdi yayınla.",
+  "content.documents": "Belgeler",
 
   "vipadmin.new": "Yeni paket",
   "vipadmin.none": "Henüz VIP paketi yok",

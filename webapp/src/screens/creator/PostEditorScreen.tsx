@@ -8,7 +8,7 @@ import * as drive from "../../api/drive";
 import type { FileOut } from "../../api/types";
 import * as tasks from "../../api/tasks";
 import { goBack, navigate, useParams } from "../../app/router";
-import { useI18n } from "../../i18n";
+import { useI18n, type Key } from "../../i18n";
 import { Icon } from "../../ui/icons";
 import { Thumb } from "../../ui/media";
 import { Modal } from "../../ui/Modal";
@@ -36,13 +36,29 @@ function draftOf(post: CreatorPost): PostDraft {
   };
 }
 
+type PickKind = "image" | "video" | "audio" | "application";
+const PICK_KINDS: [PickKind, Key][] = [
+  ["image", "kind.image"],
+  ["video", "kind.video"],
+  ["audio", "kind.audio"],
+  ["application", "content.documents"],
+];
+
 /** Media from the creator's drive: newest files first, tap to add or remove. */
 function DrivePicker(props: { chosen: FileOut[]; onChange: (files: FileOut[]) => void; onClose: () => void }) {
   const { t } = useI18n();
-  const files = useResource((signal) => drive.search({}, null, signal), []);
+  const [kind, setKind] = useState<PickKind>("image");
+  const files = useResource((signal) => drive.search({ type: kind }, null, signal), [kind]);
   const ids = new Set(props.chosen.map((f) => f.id));
   return (
     <Modal title={t("content.pick_media")} onClose={props.onClose} wide testId="media-picker">
+      <div className="chips" role="tablist">
+        {PICK_KINDS.map(([value, label]) => (
+          <button key={value} type="button" role="tab" className="chip" aria-selected={kind === value} onClick={() => setKind(value)}>
+            {t(label)}
+          </button>
+        ))}
+      </div>
       {files.loading ? (
         <Loading />
       ) : files.error ? (

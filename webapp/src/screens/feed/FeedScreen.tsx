@@ -28,7 +28,7 @@ export function usePayResult() {
       telegram.notify("success");
       toast(t("feed.paid"), "success");
     } else if (status === "opened") {
-      toast(t("wallet.pay_in_telegram"));
+      toast(t("feed.pay_in_telegram"));
     } else if (status === "failed") {
       telegram.notify("error");
       toast(t("wallet.pay_failed"), "error");
