@@ -107,6 +107,14 @@ class MiniApp:
     url: str
     errors: list[str]
 
+    async def token(self) -> str:
+        """The page's own bearer token (what it signed in with), for API calls beside it."""
+        token: str = await self.page.evaluate(
+            "() => JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)"
+            ".find((k) => k.startsWith('atelier.session.')))).token"
+        )
+        return token
+
     async def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

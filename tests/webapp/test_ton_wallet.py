@@ -85,10 +85,7 @@ async def test_connect_a_wallet_with_a_verified_proof(open_app: OpenApp) -> None
         await app.screenshot("ton-wallet-linked")
 
         async with httpx.AsyncClient(base_url=app.platform.api_url) as api:
-            token = await page.evaluate(
-                "() => JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)"
-                ".find((k) => k.startsWith('atelier.session.')))).token"
-            )
+            token = await app.token()
             linked = await api.get(
                 "/api/v1/ton/wallet", headers={"Authorization": f"Bearer {token}"}
             )
