@@ -29,6 +29,7 @@ FAN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("app", N_("Open the app")),
     ("balance", N_("Your credits")),
     ("invite", N_("Invite friends and earn credits")),
+    ("tasks", N_("Tasks and rewards")),
     ("language", N_("Change the language")),
     ("reset", N_("Forget our conversation")),
     ("help", N_("What I can do")),

@@ -76,6 +76,8 @@ def feature_routers() -> list[Router]:
     from bot.referrals import handlers as referrals
     from bot.settings import handlers as settings
     from bot.start import handlers as start
+    from bot.stats import handlers as stats  # issue 8: admins only
+    from bot.tasks import handlers as tasks  # issue 8
     from bot.wallet import handlers as wallet
 
     modules = (
@@ -85,6 +87,8 @@ def feature_routers() -> list[Router]:
         settings,
         wallet,
         referrals,
+        tasks,
+        stats,
         members,
         generation,
         assistant,

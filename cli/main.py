@@ -14,7 +14,7 @@ import typer
 
 from cli.output import print_error
 
-COMMAND_MODULES = ("db", "tenants", "api", "worker", "emulator", "ton", "dev", "bot")
+COMMAND_MODULES = ("db", "tenants", "api", "worker", "emulator", "ton", "dev", "bot", "stats")
 
 app = typer.Typer(
     name="atelier",

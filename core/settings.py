@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     miniapp_init_data_max_age: int = Field(default=3600, ge=1)
     miniapp_token_ttl: int = Field(default=3600, ge=60)
     telegram_webapp_public_key: str | None = None
+    # A TrueType font for the labels of the /stats chart (default: DejaVu Sans where installed).
+    chart_font: str | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

@@ -38,6 +38,7 @@ from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
 from jobs.notify import close_notifier
 from jobs.payments_tasks import PAYMENTS_CRON_JOBS, PAYMENTS_FUNCTIONS
+from jobs.stats_tasks import STATS_CRON_JOBS, STATS_FUNCTIONS
 from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
 
@@ -50,6 +51,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *GENERATION_FUNCTIONS,
     *PAYMENTS_FUNCTIONS,
     *DRIVE_FUNCTIONS,
+    *STATS_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -64,6 +66,7 @@ CRON_JOBS: list[CronJob] = [
     *GENERATION_CRON_JOBS,  # re-enqueue jobs whose worker died
     *DRIVE_CRON_JOBS,  # empty trash older than 30 days
     *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
+    *STATS_CRON_JOBS,  # issue 8: daily stats rollups, every ten minutes
 ]
 
 JOB_TIMEOUT_S = 300

@@ -13,8 +13,15 @@ from fastapi import APIRouter
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator.dashboard import endpoints as creator_dashboard
+from miniapp_api.creator.settings import endpoints as creator_settings
+from miniapp_api.creator.stats import endpoints as creator_stats
+from miniapp_api.creator.tasks import endpoints as creator_tasks
+from miniapp_api.creator.texts import endpoints as creator_texts
+from miniapp_api.creator.users import endpoints as creator_users
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
+from miniapp_api.tasks import endpoints as tasks
 from miniapp_api.ton import endpoints as ton
 from miniapp_api.wallet import endpoints as wallet
 
@@ -29,3 +36,11 @@ api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
 api_router.include_router(ton.router, prefix="/ton", tags=["ton"])
+api_router.include_router(tasks.router, prefix="/tasks", tags=["tasks"])
+api_router.include_router(creator_tasks.router, prefix="/creator/tasks", tags=["creator"])
+api_router.include_router(creator_stats.router, prefix="/creator/stats", tags=["creator"])
+api_router.include_router(creator_dashboard.router, prefix="/creator/dashboard", tags=["creator"])
+api_router.include_router(creator_users.router, prefix="/creator/users", tags=["creator"])
+api_router.include_router(creator_texts.router, prefix="/creator/texts", tags=["creator"])
+api_router.include_router(creator_settings.router, prefix="/creator/settings", tags=["creator"])
+api_router.include_router(creator_settings.plan_router, prefix="/creator/plan", tags=["creator"])

@@ -567,6 +567,121 @@ TEXTS: dict[str, TextSpec] = {
                 "/video, /audio and /tts."
             ),
         ),
+        # -- tasks and XP, stats (issue 8)
+        _spec(
+            "tasks.header",
+            N_(
+                "🏆 Level {{ level }} – {{ level_name }} · {{ xp }} XP\n"
+                "\n"
+                "Complete tasks to earn rewards:"
+            ),
+            "level",
+            "level_name",
+            "xp",
+        ),
+        _spec("tasks.next_level", N_("{{ missing }} XP to the next level."), "missing"),
+        _spec("tasks.empty", N_("There are no tasks right now. Check back later!")),
+        _spec("tasks.line", N_("{{ mark }} {{ title }} — {{ reward }}"), "mark", "title", "reward"),
+        _spec(
+            "tasks.line_progress",
+            N_("{{ mark }} {{ title }} ({{ progress }}/{{ target }}) — {{ reward }}"),
+            "mark",
+            "title",
+            "progress",
+            "target",
+            "reward",
+        ),
+        _spec("tasks.reward_xp", N_("{{ xp }} XP"), "xp"),
+        _spec("tasks.reward_credits", N_("{{ credits }} credits"), "credits"),
+        _spec("tasks.reward_post", N_("an exclusive post")),
+        _spec("tasks.check_button", N_("Check: {{ title }}"), "title"),
+        _spec("tasks.proof_button", N_("Send proof: {{ title }}"), "title"),
+        _spec(
+            "tasks.completed",
+            N_("✅ Done: {{ title }}! You received {{ reward }}."),
+            "title",
+            "reward",
+        ),
+        _spec("tasks.already", N_("You have already completed “{{ title }}”."), "title"),
+        _spec(
+            "tasks.not_joined",
+            N_("You haven't joined {{ chat }} yet. Join it, then tap Check again."),
+            "chat",
+        ),
+        _spec(
+            "tasks.not_enough_friends",
+            N_(
+                "You have invited {{ progress }} of {{ target }} friends so far. Send /invite to "
+                "get your link."
+            ),
+            "progress",
+            "target",
+        ),
+        _spec(
+            "tasks.not_enough_days",
+            N_(
+                "You have opened the app {{ progress }} of {{ target }} days in a row. Come back "
+                "tomorrow!"
+            ),
+            "progress",
+            "target",
+        ),
+        _spec(
+            "tasks.proof_in_app",
+            N_("The creator checks this task. Send your proof in the app."),
+        ),
+        _spec(
+            "tasks.pending",
+            N_("Your proof for “{{ title }}” is waiting for the creator's review."),
+            "title",
+        ),
+        _spec(
+            "tasks.unavailable",
+            N_("This task can't be checked right now. Please try again later."),
+        ),
+        _spec("tasks.gone", N_("This task is no longer available.")),
+        _spec(
+            "tasks.approved",
+            N_("✅ Your proof for “{{ title }}” was approved! You received {{ reward }}."),
+            "title",
+            "reward",
+        ),
+        _spec(
+            "tasks.rejected",
+            N_("Your proof for “{{ title }}” was not accepted. You can send a new one in the app."),
+            "title",
+        ),
+        _spec("level.1", N_("Newcomer")),
+        _spec("level.2", N_("Fan")),
+        _spec("level.3", N_("Supporter")),
+        _spec("level.4", N_("Superfan")),
+        _spec("level.5", N_("Legend")),
+        _spec("level.other", N_("Level {{ level }}"), "level"),
+        _spec(
+            "stats.summary",
+            N_(
+                "📊 {{ bot_name }} – last {{ days }} days\n"
+                "\n"
+                "New fans: {{ new_users }} (total {{ total_users }})\n"
+                "Active fans today: {{ active_today }} ({{ active_average }} a day on average)\n"
+                "Revenue: {{ revenue }} ⭐\n"
+                "Generations: {{ jobs }} ({{ credits_spent }} credits spent)\n"
+                "Tasks completed: {{ tasks_completed }}"
+            ),
+            "days",
+            "new_users",
+            "total_users",
+            "active_today",
+            "active_average",
+            "revenue",
+            "jobs",
+            "credits_spent",
+            "tasks_completed",
+        ),
+        _spec("stats.chart_title", N_("{{ bot_name }}: last {{ days }} days"), "days"),
+        _spec("stats.legend_new", N_("New fans")),
+        _spec("stats.legend_active", N_("Active fans")),
+        _spec("stats.legend_revenue", N_("Revenue (Stars)")),
     )
 }
 
@@ -585,6 +700,26 @@ SAMPLE_VALUES: dict[str, Any] = {
     "plan": "Basic",
     "panel_url": "https://example.com/app/?bot=1#creator",
     "status": "active",
+    # tasks and stats (issue 8)
+    "level": 2,
+    "level_name": "Fan",
+    "xp": 150,
+    "missing": 150,
+    "mark": "⬜",
+    "title": "Join our channel",
+    "progress": 2,
+    "target": 5,
+    "credits": 10,
+    "chat": "Art Studio News",
+    "days": 30,
+    "new_users": 120,
+    "total_users": 1500,
+    "active_today": 80,
+    "active_average": 75,
+    "revenue": 2500,
+    "jobs": 640,
+    "credits_spent": 9800,
+    "tasks_completed": 37,
 }
 
 # Tags a chat text never needs; forbidding them keeps templates cheap and predictable (a

@@ -12,6 +12,7 @@ from arq.connections import ArqRedis
 
 from bot.middlewares.database import after_commit
 from bot.prefetch import Prefetch
+from tenants.stats import activity
 from tenants.users import resolve_user, store_snapshot
 
 
@@ -35,5 +36,9 @@ class UserMiddleware(BaseMiddleware):
         )
         if written:
             after_commit(data, partial(store_snapshot, self.redis, user))
+        # issue 8: active fans per day, behind a Redis gate (no database write per update)
+        await activity.track_bot_visit(
+            self.redis, data["session"], data["after_commit"], user, written=written
+        )
         data["user"] = user
         return await handler(event, data)

@@ -14,11 +14,15 @@ from core.models.payments import (
     Refund,
     TenantSubscription,
 )
+from core.models.stats import ActivitySource, TenantDailyStat, UserActivityDay
+from core.models.tasks import CompletionStatus, Task, TaskCompletion, TaskKind, TaskProblem
 from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
 from core.models.ton import TonWallet
 from core.models.user import User
 
 __all__ = [
+    "ActivitySource",
+    "CompletionStatus",
     "CreditPack",
     "File",
     "FileTag",
@@ -35,9 +39,14 @@ __all__ = [
     "Refund",
     "RunStatus",
     "ShareLink",
+    "Task",
+    "TaskCompletion",
+    "TaskKind",
+    "TaskProblem",
     "Tenant",
     "TenantAdmin",
     "TenantBot",
+    "TenantDailyStat",
     "TenantRole",
     "TenantSubscription",
     "TenantText",
@@ -47,6 +56,7 @@ __all__ = [
     "ToolCategory",
     "ToolFavourite",
     "User",
+    "UserActivityDay",
     "Workflow",
     "WorkflowRun",
 ]

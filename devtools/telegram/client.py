@@ -42,6 +42,8 @@ class GroupInfo:
     title: str
     members: list[int] = field(default_factory=list)
     bots: list[int] = field(default_factory=list)
+    admins: list[int] = field(default_factory=list)
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,22 @@ def _bot_id(bot: BotInfo | int | str) -> int:
 
 def _user_id(user: UserInfo | int) -> int:
     return user.id if isinstance(user, UserInfo) else user
+
+
+def _member_id(member: UserInfo | BotInfo | int) -> int:
+    return member if isinstance(member, int) else member.id
+
+
+def _group_info(data: dict[str, Any]) -> GroupInfo:
+    return GroupInfo(
+        data["id"],
+        data["type"],
+        data["title"],
+        data["members"],
+        data["bots"],
+        data.get("admins", []),
+        data.get("username"),
+    )
 
 
 class EmulatorClient:
@@ -222,20 +240,53 @@ class EmulatorClient:
         owner: UserInfo | int | None = None,
         members: list[UserInfo | int] | None = None,
         bots: list[BotInfo | int | str] | None = None,
+        admins: list[UserInfo | BotInfo | int] | None = None,
         supergroup: bool = True,
+        channel: bool = False,
+        username: str | None = None,
     ) -> GroupInfo:
+        """A group, or a channel with ``channel=True``; ``admins`` (users or bots) are
+        promoted to administrators (bots are added to the chat if needed)."""
         data = await self._call(
             "POST",
             "/groups",
             json={
                 "title": title,
                 "supergroup": supergroup,
+                "channel": channel,
                 "owner_id": _user_id(owner) if owner is not None else None,
                 "members": [_user_id(m) for m in members or []],
                 "bots": [_bot_id(b) for b in bots or []],
+                "admins": [_member_id(a) for a in admins or []],
+                "username": username,
             },
         )
-        return GroupInfo(data["id"], data["type"], data["title"], data["members"], data["bots"])
+        return _group_info(data)
+
+    async def promote(
+        self,
+        chat_id: int,
+        *,
+        user: UserInfo | int | None = None,
+        bot: BotInfo | int | str | None = None,
+    ) -> GroupInfo:
+        """Make a member (or a bot, joining if needed) an administrator of the chat."""
+        return _group_info(
+            await self._call(
+                "POST", f"/groups/{chat_id}/promote", json=self._membership(user, bot)
+            )
+        )
+
+    async def demote(
+        self,
+        chat_id: int,
+        *,
+        user: UserInfo | int | None = None,
+        bot: BotInfo | int | str | None = None,
+    ) -> GroupInfo:
+        return _group_info(
+            await self._call("POST", f"/groups/{chat_id}/demote", json=self._membership(user, bot))
+        )
 
     async def join_group(
         self,

@@ -60,6 +60,7 @@ def _group_json(group: ChatRecord) -> dict[str, Any]:
         "owner_id": group.owner_id,
         "members": sorted(group.members),
         "bots": sorted(group.bots),
+        "admins": sorted(group.admins),
     }
 
 
@@ -81,10 +82,12 @@ class UserIn(BaseModel):
 class GroupIn(BaseModel):
     title: str = Field(min_length=1, max_length=128)
     supergroup: bool = True
+    channel: bool = False
     owner_id: int | None = None
     members: list[int] = Field(default_factory=list)
     bots: list[int] = Field(default_factory=list)
-    username: str | None = None
+    admins: list[int] = Field(default_factory=list)  # user or bot ids
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
 
 
 class MembershipIn(BaseModel):
@@ -250,6 +253,24 @@ async def join_group(request: Request, chat_id: int, body: MembershipIn) -> dict
 async def leave_group(request: Request, chat_id: int, body: MembershipIn) -> dict[str, Any]:
     em = _emulator(request)
     em.leave_group(chat_id, user_id=body.user_id, bot_id=body.bot_id)
+    return _group_json(em.group(chat_id))
+
+
+@router.post("/groups/{chat_id}/promote")
+async def promote(request: Request, chat_id: int, body: MembershipIn) -> dict[str, Any]:
+    em = _emulator(request)
+    for member_id in (body.user_id, body.bot_id):
+        if member_id is not None:
+            em.promote(chat_id, member_id)
+    return _group_json(em.group(chat_id))
+
+
+@router.post("/groups/{chat_id}/demote")
+async def demote(request: Request, chat_id: int, body: MembershipIn) -> dict[str, Any]:
+    em = _emulator(request)
+    for member_id in (body.user_id, body.bot_id):
+        if member_id is not None:
+            em.demote(chat_id, member_id)
     return _group_json(em.group(chat_id))
 
 

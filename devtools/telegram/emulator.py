@@ -258,9 +258,17 @@ class Emulator:
         return str(int(digest[:15], 16))
 
     def _member_update(
-        self, bot: BotRecord, chat: dict[str, Any], actor: dict[str, Any], old: str, new: str
+        self,
+        bot: BotRecord,
+        chat: dict[str, Any],
+        actor: dict[str, Any],
+        old: str,
+        new: str,
+        group: ChatRecord | None = None,
     ) -> None:
         def member(status: str) -> dict[str, Any]:
+            if group is not None:
+                return group.member_api(bot.to_api(), status)
             data: dict[str, Any] = {"status": status, "user": bot.to_api()}
             if status == "kicked":
                 data["until_date"] = 0
@@ -301,14 +309,18 @@ class Emulator:
         title: str,
         *,
         supergroup: bool = True,
+        channel: bool = False,
         owner_id: int | None = None,
         members: list[int] | None = None,
         bots: list[int] | None = None,
+        admins: list[int] | None = None,
         username: str | None = None,
     ) -> ChatRecord:
+        """A group (or a channel with ``channel=True``); ``admins`` are user or bot ids to
+        promote (bots not yet in the chat are added, as Telegram adds a bot to a channel)."""
         if owner_id is not None:
             self.user(owner_id)
-        group = self.state.create_group(title, supergroup=supergroup)
+        group = self.state.create_group(title, supergroup=supergroup, channel=channel)
         group.username = username
         group.owner_id = owner_id
         if owner_id is not None:
@@ -317,7 +329,38 @@ class Emulator:
             self.join_group(group.id, user_id=user_id)
         for bot_id in bots or []:
             self.join_group(group.id, bot_id=bot_id)
+        for admin_id in admins or []:
+            self.promote(group.id, admin_id)
         return group
+
+    def promote(self, chat_id: int, member_id: int) -> None:
+        """Make a user or bot an administrator (a bot that is not in the chat joins)."""
+        group = self.group(chat_id)
+        if member_id == group.owner_id or member_id in group.admins:
+            return
+        if member_id in self.state.bots:
+            bot = self.bot(member_id)
+            old = group.status_of(bot.id)
+            group.bots.add(bot.id)
+            group.admins.add(bot.id)
+            actor = self._group_actor(group, bot.to_api())
+            self._member_update(bot, group.to_api(), actor, old, "administrator", group)
+            return
+        user = self.user(member_id)
+        if user.id not in group.members:
+            raise ControlError(409, "the user is not a member of this chat")
+        group.admins.add(user.id)
+
+    def demote(self, chat_id: int, member_id: int) -> None:
+        """Take administrator rights away (the member stays in the chat)."""
+        group = self.group(chat_id)
+        if member_id not in group.admins:
+            return
+        group.admins.discard(member_id)
+        if member_id in self.state.bots:
+            bot = self.bot(member_id)
+            actor = self._group_actor(group, bot.to_api())
+            self._member_update(bot, group.to_api(), actor, "administrator", "member", group)
 
     def _group_actor(self, group: ChatRecord, fallback: dict[str, Any]) -> dict[str, Any]:
         if group.owner_id is not None:
@@ -339,6 +382,9 @@ class Emulator:
             if user.id in group.members:
                 return
             group.members.add(user.id)
+            if group.is_channel:
+                self._channel_member_update(group, user, "left", "member")
+                return
             for member_bot in self._group_bots(group):
                 stored = self.state.add_message(
                     member_bot,
@@ -357,14 +403,20 @@ class Emulator:
         if bot_id is not None:
             bot = self.bot(bot_id)
             if bot.id in group.bots:
+                old = group.status_of(bot.id)
                 group.bots.discard(bot.id)
+                group.admins.discard(bot.id)
                 actor = self._group_actor(group, bot.to_api())
-                self._member_update(bot, group.to_api(), actor, "member", "left")
+                self._member_update(bot, group.to_api(), actor, old, "left", group)
         if user_id is not None:
             user = self.user(user_id)
             if user.id not in group.members:
                 return
             group.members.discard(user.id)
+            group.admins.discard(user.id)
+            if group.is_channel:
+                self._channel_member_update(group, user, "member", "left")
+                return
             for member_bot in self._group_bots(group):
                 stored = self.state.add_message(
                     member_bot,
@@ -378,6 +430,15 @@ class Emulator:
 
     def _group_bots(self, group: ChatRecord) -> list[BotRecord]:
         return [self.state.bots[b] for b in sorted(group.bots) if b in self.state.bots]
+
+    def _channel_member_update(
+        self, group: ChatRecord, user: UserRecord, old: str, new: str
+    ) -> None:
+        """Channels have no join/leave service messages, and only their admin bots hear of
+        subscribers (``chat_member``), as in Telegram."""
+        for member_bot in self._group_bots(group):
+            if member_bot.id in group.admins:
+                self._chat_member_update(member_bot, group, user, old, new)
 
     def _chat_member_update(
         self, bot: BotRecord, group: ChatRecord, user: UserRecord, old: str, new: str

@@ -23,6 +23,7 @@ from devtools.telegram.state import (
     MEDIA_KINDS,
     BotRecord,
     Charge,
+    ChatRecord,
     InvoiceRecord,
     StoredFile,
     StoredMessage,
@@ -120,8 +121,10 @@ def _check_can_send(em: Emulator, bot: BotRecord, chat_id: int) -> None:
         return
     group = em.state.groups[chat_id]
     if bot.id not in group.bots:
-        kind = "supergroup" if group.type == "supergroup" else "group"
+        kind = group.type if group.type in ("supergroup", "channel") else "group"
         raise forbidden(f"bot is not a member of the {kind} chat")
+    if group.is_channel and bot.id not in group.admins:
+        raise bad_request("need administrator rights in the channel chat")
 
 
 def _rate_limit(em: Emulator, bot: BotRecord, chat_id: int, p: Params, cost: int = 1) -> None:
@@ -909,19 +912,46 @@ async def get_chat_member(em: Emulator, bot: BotRecord, p: Params) -> Any:
         user = bot.to_api()
     elif user_id in em.state.users:
         user = em.state.users[user_id].to_api()
-    if user is None:
+    if user is None or user_id is None:
         raise bad_request("user not found")
     if chat_id > 0:
         status = "member" if user_id in (chat_id, bot.id) else "left"
         return {"status": status, "user": user}
+    group = _visible_group(em, bot, chat_id)
+    if user_id != bot.id:
+        _require_member_list(group, bot)
+    return group.member_api(user, group.status_of(user_id))
+
+
+@method("getChatAdministrators")
+async def get_chat_administrators(em: Emulator, bot: BotRecord, p: Params) -> Any:
+    chat_id = _chat_id(em, p)
+    if chat_id > 0:
+        raise bad_request("there are no administrators in the private chat")
+    group = _visible_group(em, bot, chat_id)
+    _require_member_list(group, bot)
+    result = []
+    if group.owner_id is not None and group.owner_id in em.state.users:
+        result.append(group.member_api(em.state.users[group.owner_id].to_api(), "creator"))
+    for admin_id in sorted(group.admins):
+        record = em.state.bots.get(admin_id) or em.state.users.get(admin_id)
+        if record is not None:
+            result.append(group.member_api(record.to_api(), "administrator"))
+    return result
+
+
+def _visible_group(em: Emulator, bot: BotRecord, chat_id: int) -> ChatRecord:
+    """The group or channel, if the bot is in it (Telegram hides other chats entirely)."""
     group = em.state.groups[chat_id]
     if bot.id not in group.bots:
         raise bad_request("chat not found")
-    if user_id == group.owner_id:
-        return {"status": "creator", "user": user, "is_anonymous": False}
-    if user_id in group.members or user_id in group.bots:
-        return {"status": "member", "user": user}
-    return {"status": "left", "user": user}
+    return group
+
+
+def _require_member_list(group: ChatRecord, bot: BotRecord) -> None:
+    """A channel's members are visible to its administrators only."""
+    if group.is_channel and bot.id not in group.admins:
+        raise bad_request("member list is inaccessible")
 
 
 # --------------------------------------------------------------------------- Telegram Stars

@@ -211,9 +211,31 @@ class BotRecord:
         }
 
 
+ADMIN_RIGHTS: dict[str, bool] = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": True,
+    "can_edit_stories": True,
+    "can_delete_stories": True,
+    "can_send_welcome_messages": True,
+}
+"""What an administrator may do in the emulator: everything but promoting others."""
+
+
 @dataclass
 class ChatRecord:
-    """A group or supergroup; private chats are the user records themselves."""
+    """A group, supergroup or channel; private chats are the user records themselves.
+
+    ``admins`` holds the user and bot ids promoted to administrator (the owner is the
+    ``creator`` and is not listed); every admin is also a member (``members`` or ``bots``).
+    """
 
     id: int
     type: str
@@ -222,6 +244,35 @@ class ChatRecord:
     owner_id: int | None = None
     members: set[int] = field(default_factory=set)
     bots: set[int] = field(default_factory=set)
+    admins: set[int] = field(default_factory=set)
+
+    @property
+    def is_channel(self) -> bool:
+        return self.type == "channel"
+
+    def status_of(self, member_id: int) -> str:
+        """``creator``, ``administrator``, ``member`` or ``left`` (Telegram's statuses)."""
+        if member_id == self.owner_id:
+            return "creator"
+        if member_id in self.admins:
+            return "administrator"
+        if member_id in self.members or member_id in self.bots:
+            return "member"
+        return "left"
+
+    def member_api(self, user: dict[str, Any], status: str) -> dict[str, Any]:
+        """A ChatMember object; administrators carry every right (the emulator does not
+        model partial rights)."""
+        data: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            data["is_anonymous"] = False
+        elif status == "administrator":
+            data.update(ADMIN_RIGHTS)
+            if self.is_channel:
+                data.update(can_post_messages=True, can_edit_messages=True)
+            else:
+                data.update(can_pin_messages=True)
+        return data
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type, "title": self.title}
@@ -448,9 +499,13 @@ class State:
         self.users[user.id] = user
         return user
 
-    def create_group(self, title: str, *, supergroup: bool = True) -> ChatRecord:
+    def create_group(
+        self, title: str, *, supergroup: bool = True, channel: bool = False
+    ) -> ChatRecord:
         number = next(self._group_ids)
-        if supergroup:
+        if channel:
+            chat = ChatRecord(id=-1_000_000_000_000 - number, type="channel", title=title)
+        elif supergroup:
             chat = ChatRecord(id=-1_000_000_000_000 - number, type="supergroup", title=title)
         else:
             chat = ChatRecord(id=-4_000_000_000 - number, type="group", title=title)

@@ -7,7 +7,9 @@ from fastapi import APIRouter, BackgroundTasks, Response
 from miniapp_api.auth import service
 from miniapp_api.auth.deps import UserDep
 from miniapp_api.auth.schemas import LanguageIn, SignInRequest, SignInResponse, UserOut
+from miniapp_api.clock import NowDep
 from miniapp_api.deps import RedisDep, SessionDep, SettingsDep
+from miniapp_api.tasks.opens import record_app_open
 from tenants.users import forget_snapshot
 
 router = APIRouter()
@@ -15,10 +17,19 @@ router = APIRouter()
 
 @router.post("/telegram")
 async def sign_in(
-    body: SignInRequest, session: SessionDep, settings: SettingsDep
+    body: SignInRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+    background: BackgroundTasks,
+    now: NowDep,
 ) -> SignInResponse:
     signed = await service.sign_in(session, settings, bot_id=body.bot_id, init_data=body.init_data)
     user = signed.user
+    # issue 8: a Mini App open counts for the day's active fans and the open-the-app streak
+    await record_app_open(
+        session, redis, background, tenant_id=user.tenant_id, user_id=user.id, now=now
+    )
     return SignInResponse(
         token=signed.token,
         expires_at=signed.expires_at,

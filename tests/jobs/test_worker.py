@@ -36,6 +36,7 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:purge_drive_trash",
         "cron:reconcile_payments",
         "cron:expire_plans",
+        "cron:rollup_stats",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}

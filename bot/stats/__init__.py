@@ -1,0 +1,1 @@
+"""``/stats`` for the creator and co-admins: a chart image and a summary of the last days."""

@@ -1,0 +1,1 @@
+"""``/api/v1/creator/users``: the bot's fans, searchable, with each fan's detail and history."""

@@ -1,0 +1,1 @@
+"""The fans' Tasks screen: tasks with their status, claims, XP and level, and app opens."""
