@@ -183,7 +183,7 @@ export function App() {
   const Screen = route.screen;
   return (
     <div className="app">
-      <TopBar title={tab ? t(tab.label) : ""} />
+      <TopBar title={route.title ? t(route.title) : tab ? t(tab.label) : ""} />
       <main className="screen" data-testid={`screen-${route.tab}`}>
         <ScreenBoundary resetKey={location.path}>
           <Suspense fallback={<Loading />}>

@@ -24,6 +24,8 @@ export interface RouteDef {
   tab: TabId;
   /** A tab's first screen: no back button. */
   root?: boolean;
+  /** The top bar's title, when not the tab's name. */
+  title?: Key;
   screen: Screen;
 }
 
@@ -72,24 +74,24 @@ export const ROUTES: RouteDef[] = [
   { pattern: "/jobs/:id", tab: "jobs", screen: Job },
   { pattern: "/wallet", tab: "wallet", root: true, screen: Wallet },
   { pattern: "/feed", tab: "feed", root: true, screen: Feed },
-  { pattern: "/feed/vip", tab: "feed", screen: Vip },
-  { pattern: "/feed/tasks", tab: "feed", screen: Tasks },
+  { pattern: "/feed/vip", tab: "feed", title: "vip.title", screen: Vip },
+  { pattern: "/feed/tasks", tab: "feed", title: "tasks.title", screen: Tasks },
   { pattern: "/creator", tab: "creator", root: true, screen: Panel },
-  { pattern: "/creator/stats", tab: "creator", screen: Stats },
-  { pattern: "/creator/content", tab: "creator", screen: Content },
-  { pattern: "/creator/content/new", tab: "creator", screen: PostEditor },
-  { pattern: "/creator/content/:id", tab: "creator", screen: PostEditor },
-  { pattern: "/creator/vip", tab: "creator", screen: VipAdmin },
-  { pattern: "/creator/tasks", tab: "creator", screen: TasksAdmin },
-  { pattern: "/creator/broadcasts", tab: "creator", screen: Broadcasts },
-  { pattern: "/creator/broadcasts/:id", tab: "creator", screen: Broadcast },
-  { pattern: "/creator/users", tab: "creator", screen: Users },
-  { pattern: "/creator/users/:id", tab: "creator", screen: UserDetail },
-  { pattern: "/creator/texts", tab: "creator", screen: Texts },
-  { pattern: "/creator/settings", tab: "creator", screen: Settings },
-  { pattern: "/creator/plan", tab: "creator", screen: Plan },
-  { pattern: "/creator/admins", tab: "creator", screen: Admins },
-  { pattern: "/creator/ton", tab: "creator", screen: TonEarnings },
+  { pattern: "/creator/stats", tab: "creator", title: "creator.stats", screen: Stats },
+  { pattern: "/creator/content", tab: "creator", title: "creator.content", screen: Content },
+  { pattern: "/creator/content/new", tab: "creator", title: "content.new", screen: PostEditor },
+  { pattern: "/creator/content/:id", tab: "creator", title: "creator.content", screen: PostEditor },
+  { pattern: "/creator/vip", tab: "creator", title: "creator.vip", screen: VipAdmin },
+  { pattern: "/creator/tasks", tab: "creator", title: "creator.tasks", screen: TasksAdmin },
+  { pattern: "/creator/broadcasts", tab: "creator", title: "creator.broadcasts", screen: Broadcasts },
+  { pattern: "/creator/broadcasts/:id", tab: "creator", title: "creator.broadcasts", screen: Broadcast },
+  { pattern: "/creator/users", tab: "creator", title: "creator.users", screen: Users },
+  { pattern: "/creator/users/:id", tab: "creator", title: "creator.users", screen: UserDetail },
+  { pattern: "/creator/texts", tab: "creator", title: "creator.texts", screen: Texts },
+  { pattern: "/creator/settings", tab: "creator", title: "creator.settings", screen: Settings },
+  { pattern: "/creator/plan", tab: "creator", title: "creator.plan", screen: Plan },
+  { pattern: "/creator/admins", tab: "creator", title: "creator.admins", screen: Admins },
+  { pattern: "/creator/ton", tab: "creator", title: "creator.ton", screen: TonEarnings },
 ];
 
 /** Warm a tab's chunk before it is tapped (on hover/touch of the tab). */

@@ -375,6 +375,7 @@ const ar: Record<Key, string> = {
   "tasksadmin.check": "تحقّق",
   "tasksadmin.admin_ok": "البوت مشرف في {title}: يمكن التحقق من المعجبين.",
   "tasksadmin.not_admin": "البوت ليس مشرفًا في هذه الدردشة، لذا لا يمكن التحقق من المعجبين. اجعله مشرفًا.",
+  "tasksadmin.chat_not_found": "البوت ليس في هذه الدردشة (أو أنها غير موجودة). أضف البوت مشرفًا.",
   "tasksadmin.friends": "عدد الأصدقاء للدعوة",
   "tasksadmin.days": "أيام متتالية",
   "tasksadmin.reward_xp": "المكافأة، XP",
@@ -453,6 +454,7 @@ const ar: Record<Key, string> = {
   "texts.reset": "العودة إلى النص الافتراضي",
   "texts.reset_done": "أُعيد النص الافتراضي",
   "texts.live": "يستخدمه البوت من الآن",
+  "texts.all": "كل النصوص",
 
   "settings.languages": "لغات البوت",
   "settings.default_language": "اللغة الافتراضية",

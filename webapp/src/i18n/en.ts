@@ -372,6 +372,7 @@ const en = {
   "tasksadmin.check": "Check",
   "tasksadmin.admin_ok": "The bot is an admin of {title}: fans can be checked.",
   "tasksadmin.not_admin": "The bot is not an administrator of this chat, so fans cannot be checked. Make it an administrator.",
+  "tasksadmin.chat_not_found": "The bot is not in this chat (or it does not exist). Add the bot as an administrator.",
   "tasksadmin.friends": "Friends to invite",
   "tasksadmin.days": "Days in a row",
   "tasksadmin.reward_xp": "Reward, XP",
@@ -450,6 +451,7 @@ const en = {
   "texts.reset": "Back to ours",
   "texts.reset_done": "Default text restored",
   "texts.live": "The bot uses it from now on",
+  "texts.all": "All texts",
 
   "settings.languages": "Languages the bot speaks",
   "settings.default_language": "Default language",

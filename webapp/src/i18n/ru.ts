@@ -375,6 +375,7 @@ const ru: Record<Key, string> = {
   "tasksadmin.check": "Проверить",
   "tasksadmin.admin_ok": "Бот — админ в {title}: подписчиков можно проверять.",
   "tasksadmin.not_admin": "Бот не администратор этого чата, поэтому проверить подписчиков нельзя. Сделайте его администратором.",
+  "tasksadmin.chat_not_found": "Бота нет в этом чате (или чата не существует). Добавьте бота администратором.",
   "tasksadmin.friends": "Сколько друзей пригласить",
   "tasksadmin.days": "Дней подряд",
   "tasksadmin.reward_xp": "Награда, XP",
@@ -453,6 +454,7 @@ const ru: Record<Key, string> = {
   "texts.reset": "Вернуть исходный",
   "texts.reset_done": "Исходный текст восстановлен",
   "texts.live": "Бот уже использует новый текст",
+  "texts.all": "Все тексты",
 
   "settings.languages": "Языки бота",
   "settings.default_language": "Язык по умолчанию",

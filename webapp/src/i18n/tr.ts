@@ -375,6 +375,7 @@ const tr: Record<Key, string> = {
   "tasksadmin.check": "Kontrol et",
   "tasksadmin.admin_ok": "Bot {title} yöneticisi: hayranlar kontrol edilebilir.",
   "tasksadmin.not_admin": "Bot bu sohbette yönetici değil, bu yüzden hayranlar kontrol edilemez. Botu yönetici yap.",
+  "tasksadmin.chat_not_found": "Bot bu sohbette değil (ya da sohbet yok). Botu yönetici olarak ekle.",
   "tasksadmin.friends": "Davet edilecek arkadaş",
   "tasksadmin.days": "Art arda gün",
   "tasksadmin.reward_xp": "Ödül, XP",
@@ -453,6 +454,7 @@ const tr: Record<Key, string> = {
   "texts.reset": "Varsayılana dön",
   "texts.reset_done": "Varsayılan metin geri geldi",
   "texts.live": "Bot bundan sonra bunu kullanır",
+  "texts.all": "Tüm metinler",
 
   "settings.languages": "Botun konuştuğu diller",
   "settings.default_language": "Varsayılan dil",

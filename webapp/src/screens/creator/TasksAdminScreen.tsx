@@ -18,6 +18,16 @@ import "./creator.css";
 
 const EMPTY: TaskDraft = { kind: "join_channel", title: "", description: "", target: 1, chat: null, reward_xp: 50, reward_credits: 0 };
 
+/** Our own sentence for the problems we know (the server's text is English only). */
+function useProblemText() {
+  const { t } = useI18n();
+  return (problem: string | null | undefined, fallback: string | null | undefined): string => {
+    if (problem === "bot_not_admin") return t("tasksadmin.not_admin");
+    if (problem === "chat_not_found") return t("tasksadmin.chat_not_found");
+    return fallback || t("tasksadmin.not_admin");
+  };
+}
+
 function NotAdmin({ message }: { message: string }) {
   return (
     <div className="warning" role="alert" data-testid="not-admin">
@@ -33,13 +43,14 @@ function TaskForm({ onDone, onClose }: { onDone: () => void; onClose: () => void
   const [check, setCheck] = useState<ChatCheck | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const { busy, run } = useAction();
+  const problemText = useProblemText();
   const set = (patch: Partial<TaskDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const checkChat = () =>
     draft.chat &&
     void run("check", () => tasks.checkChat(draft.chat ?? "")).then((found) => {
       if (!found) return;
       setCheck(found);
-      setProblem(found.bot_is_admin ? null : found.message ?? t("tasksadmin.not_admin"));
+      setProblem(found.bot_is_admin ? null : problemText(found.problem, found.message));
     });
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -49,7 +60,7 @@ function TaskForm({ onDone, onClose }: { onDone: () => void; onClose: () => void
       onDone();
       onClose();
     } catch (error) {
-      if (error instanceof ApiError && (error.code === "bot_not_admin" || error.code === "chat_not_found")) setProblem(error.message || t("tasksadmin.not_admin"));
+      if (error instanceof ApiError && (error.code === "bot_not_admin" || error.code === "chat_not_found")) setProblem(problemText(error.code, error.message));
       else void run("create", () => Promise.reject(error));
     }
   };
@@ -151,6 +162,7 @@ export default function TasksAdminScreen() {
   const list = useResource(() => tasks.creatorTasks(), []);
   const [creating, setCreating] = useState(false);
   const { busy, run } = useAction();
+  const problemText = useProblemText();
   useMainButton({ text: t("tasksadmin.new"), onClick: () => setCreating(true) });
   return (
     <section className="stack" data-testid="tasks-admin">
@@ -172,7 +184,7 @@ export default function TasksAdminScreen() {
                   {t(`tasksadmin.kind_${task.kind}`)} · {t("tasksadmin.done_count", { count: i18n.number(task.completed) })}
                   {task.pending > 0 && ` · ${t("tasksadmin.pending_count", { count: i18n.number(task.pending) })}`}
                 </span>
-                {task.problem && <NotAdmin message={task.problem_message ?? t("tasksadmin.not_admin")} />}
+                {task.problem && <NotAdmin message={problemText(task.problem, task.problem_message)} />}
               </span>
               <span className="stack tight">
                 {task.problem && (

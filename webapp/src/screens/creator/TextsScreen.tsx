@@ -145,27 +145,38 @@ export default function TextsScreen() {
   const current = list.data?.items.find((item) => item.key === selected) ?? null;
   return (
     <section className="stack" data-testid="texts">
-      {current && <Editor key={current.key} item={current} languages={list.data?.languages ?? []} onSaved={() => { list.reload(); toast(t("texts.live")); }} />}
-      <label className="search">
-        <Icon name="search" />
-        <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder={t("texts.filter")} aria-label={t("texts.filter")} />
-      </label>
-      {items.length === 0 ? (
-        <Empty icon="chat" title={t("texts.none")} />
-      ) : (
-        <ul className="rows">
-          {items.map((item) => (
-            <li key={item.key} className="row-item">
-              <button type="button" className="plain-button row between spacer" onClick={() => { setSelected(item.key); window.scrollTo({ top: 0 }); }} data-testid="text-key" data-key={item.key}>
-                <span className="stack tight">
-                  <span className="mono small">{item.key}</span>
-                  <span className="muted small ellipsis">{item.defaults.en}</span>
-                </span>
-                {Object.keys(item.overrides).length > 0 && <span className="badge">{t("texts.custom")}</span>}
-              </button>
-            </li>
-          ))}
-        </ul>
+      {current && (
+        <>
+          <button type="button" className="button ghost" onClick={() => setSelected(null)} data-testid="all-texts">
+            <Icon name="back" className="flip-rtl" /> {t("texts.all")}
+          </button>
+          <Editor key={current.key} item={current} languages={list.data?.languages ?? []} onSaved={() => { list.reload(); toast(t("texts.live")); }} />
+        </>
+      )}
+      {!current && (
+        <>
+          <label className="search">
+            <Icon name="search" />
+            <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder={t("texts.filter")} aria-label={t("texts.filter")} />
+          </label>
+          {items.length === 0 ? (
+            <Empty icon="chat" title={t("texts.none")} />
+          ) : (
+            <ul className="rows">
+              {items.map((item) => (
+                <li key={item.key} className="row-item">
+                  <button type="button" className="plain-button row between spacer" onClick={() => { setSelected(item.key); window.scrollTo({ top: 0 }); }} data-testid="text-key" data-key={item.key}>
+                    <span className="stack tight">
+                      <span className="mono small">{item.key}</span>
+                      <span className="muted small ellipsis">{item.defaults.en}</span>
+                    </span>
+                    {Object.keys(item.overrides).length > 0 && <span className="badge">{t("texts.custom")}</span>}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
       )}
     </section>
   );
