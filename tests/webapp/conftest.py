@@ -108,11 +108,14 @@ class MiniApp:
     errors: list[str]
 
     async def token(self) -> str:
-        """The page's own bearer token (what it signed in with), for API calls beside it."""
-        token: str = await self.page.evaluate(
-            "() => JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)"
-            ".find((k) => k.startsWith('atelier.session.')))).token"
+        """The page's own bearer token (once it has signed in), for API calls beside it."""
+        handle = await self.page.wait_for_function(
+            """() => {
+              const key = Object.keys(sessionStorage).find((k) => k.startsWith('atelier.session.'));
+              return key ? JSON.parse(sessionStorage.getItem(key)).token : null;
+            }"""
         )
+        token: str = await handle.json_value()
         return token
 
     async def screenshot(self, name: str) -> None:
