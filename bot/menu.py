@@ -26,6 +26,8 @@ FAN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("tts", N_("Read a text aloud")),
     ("jobs", N_("Your recent generations")),
     ("buy", N_("Buy credits")),
+    ("feed", N_("Latest posts")),
+    ("vip", N_("VIP membership")),
     ("app", N_("Open the app")),
     ("balance", N_("Your credits")),
     ("invite", N_("Invite friends and earn credits")),

@@ -69,6 +69,7 @@ def feature_routers() -> list[Router]:
     first and the catch-all fallback last."""
     from bot.assistant import handlers as assistant  # issue 6: free text, after all commands
     from bot.fallback import handlers as fallback
+    from bot.feed import handlers as feed  # issue 8: premium content
     from bot.generation import handlers as generation  # issue 6
     from bot.members import handlers as members
     from bot.onboarding import handlers as onboarding
@@ -78,6 +79,7 @@ def feature_routers() -> list[Router]:
     from bot.start import handlers as start
     from bot.stats import handlers as stats  # issue 8: admins only
     from bot.tasks import handlers as tasks  # issue 8
+    from bot.vip import handlers as vip
     from bot.wallet import handlers as wallet
 
     modules = (
@@ -86,6 +88,8 @@ def feature_routers() -> list[Router]:
         start,
         settings,
         wallet,
+        feed,
+        vip,
         referrals,
         tasks,
         stats,

@@ -33,6 +33,7 @@ from arq.worker import Function, Worker
 from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
+from jobs.content_tasks import CONTENT_CRON_JOBS, CONTENT_FUNCTIONS
 from jobs.drive_tasks import DRIVE_CRON_JOBS, DRIVE_FUNCTIONS
 from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
 from jobs.ledger_tasks import reconcile_ledger
@@ -52,6 +53,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *PAYMENTS_FUNCTIONS,
     *DRIVE_FUNCTIONS,
     *STATS_FUNCTIONS,
+    *CONTENT_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -67,6 +69,7 @@ CRON_JOBS: list[CronJob] = [
     *DRIVE_CRON_JOBS,  # empty trash older than 30 days
     *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
     *STATS_CRON_JOBS,  # issue 8: daily stats rollups, every ten minutes
+    *CONTENT_CRON_JOBS,  # scheduled posts, VIP reminders and expiry
 ]
 
 JOB_TIMEOUT_S = 300

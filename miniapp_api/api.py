@@ -12,17 +12,21 @@ from fastapi import APIRouter
 
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
+from miniapp_api.content import endpoints as content
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator.content import endpoints as creator_content
 from miniapp_api.creator.dashboard import endpoints as creator_dashboard
 from miniapp_api.creator.settings import endpoints as creator_settings
 from miniapp_api.creator.stats import endpoints as creator_stats
 from miniapp_api.creator.tasks import endpoints as creator_tasks
 from miniapp_api.creator.texts import endpoints as creator_texts
 from miniapp_api.creator.users import endpoints as creator_users
+from miniapp_api.creator.vip import endpoints as creator_vip
 from miniapp_api.drive import endpoints as drive
 from miniapp_api.jobs import endpoints as jobs
 from miniapp_api.tasks import endpoints as tasks
 from miniapp_api.ton import endpoints as ton
+from miniapp_api.vip import endpoints as vip
 from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
@@ -44,3 +48,8 @@ api_router.include_router(creator_users.router, prefix="/creator/users", tags=["
 api_router.include_router(creator_texts.router, prefix="/creator/texts", tags=["creator"])
 api_router.include_router(creator_settings.router, prefix="/creator/settings", tags=["creator"])
 api_router.include_router(creator_settings.plan_router, prefix="/creator/plan", tags=["creator"])
+api_router.include_router(content.router, prefix="/feed", tags=["content"])
+api_router.include_router(content.media_router, prefix="/content", tags=["content"])
+api_router.include_router(vip.router, prefix="/vip", tags=["vip"])
+api_router.include_router(creator_content.router, prefix="/creator/content", tags=["creator"])
+api_router.include_router(creator_vip.router, prefix="/creator/vip", tags=["creator"])

@@ -66,6 +66,9 @@ TRANSACTIONS_PAGE = 100  # getStarTransactions' maximum ``limit``
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 INVOICE_TITLE_LIMIT = 32
 INVOICE_DESCRIPTION_LIMIT = 255
+REFUNDABLE = (OrderKind.CREDITS, OrderKind.PPV)
+"""Fan purchases ``/refund`` takes back: credits (debited again) and pay-per-view posts (the
+unlock is revoked). VIP charges are not refunded here: cancel the subscription instead."""
 
 
 class Refusal(StrEnum):
@@ -143,6 +146,8 @@ async def create_order(
     pack_id: int | None = None,
     plan: str | None = None,
     target_tenant_id: int | None = None,
+    post_id: int | None = None,
+    vip_package_id: int | None = None,
 ) -> Order:
     order = Order(
         tenant_id=tenant_id,
@@ -156,6 +161,8 @@ async def create_order(
         pack_id=pack_id,
         plan=plan,
         target_tenant_id=target_tenant_id,
+        post_id=post_id,
+        vip_package_id=vip_package_id,
     )
     session.add(order)
     await session.flush()
@@ -302,7 +309,20 @@ async def check_pre_checkout(
         target = await session.get(Tenant, order.target_tenant_id)
         if target is None:
             raise PaymentRefusedError(Refusal.UNKNOWN_ORDER, "the bot of this order is gone")
+    await _check_offer(session, order)
     return order
+
+
+async def _check_offer(session: AsyncSession, order: Order) -> None:
+    """What a premium-content order sells must still be on offer to this fan."""
+    if order.kind == OrderKind.PPV:
+        from tenants.content import service as content  # content builds on this module
+
+        await content.check_ppv_order(session, order, utcnow())
+    elif order.kind == OrderKind.VIP:
+        from tenants.vip import service as vip
+
+        await vip.check_vip_order(session, order, utcnow())
 
 
 # -- recording a charge --------------------------------------------------------------------------
@@ -395,7 +415,10 @@ async def record_charge(
     return ChargeOutcome(payment_id, True, kind, credits, order, balance=balance)
 
 
-async def _apply(session: AsyncSession, order: Order, charge_id: str, now: datetime) -> int:
+async def _apply(session: AsyncSession, order: Order, charge_id: str, now: datetime) -> int | None:
+    if order.kind in (OrderKind.PPV, OrderKind.VIP):
+        await _apply_content(session, order, charge_id, now)
+        return None
     if order.kind == OrderKind.CREDITS:
         account = await ledger.get_or_create_account(
             session, order.tenant_id, user_id=order.user_id
@@ -419,6 +442,19 @@ async def _apply(session: AsyncSession, order: Order, charge_id: str, now: datet
     else:
         await billing.top_up(session, order.target_tenant_id, order.credits, charge_id=charge_id)
     return (await billing.platform_balance(session, order.target_tenant_id)).available
+
+
+async def _apply_content(
+    session: AsyncSession, order: Order, charge_id: str, now: datetime
+) -> None:
+    """A pay-per-view unlock or 30 more VIP days (``tenants.content``, ``tenants.vip``)."""
+    from tenants.content import service as content  # both build on this module
+    from tenants.vip import service as vip
+
+    if order.kind == OrderKind.PPV:
+        await content.apply_ppv_payment(session, order, charge_id)
+    else:
+        await vip.apply_vip_payment(session, order, charge_id, now)
 
 
 async def _insert_payment(session: AsyncSession, values: dict[str, Any]) -> int | None:
@@ -461,6 +497,7 @@ class RefundOutcome:
     stars: int
     telegram_user_id: int
     already_refunded_in_telegram: bool
+    kind: OrderKind = OrderKind.CREDITS
 
 
 async def refund_charge(
@@ -477,10 +514,14 @@ async def refund_charge(
     Telegram refunded it before (another tool, or an attempt whose commit failed): the credits
     are taken back here once all the same — the UNIQUE refund row sees to "once"."""
     payment = await payment_by_charge(session, tenant_id, charge_id)
-    if payment is None or payment.kind != OrderKind.CREDITS:
+    if payment is None or payment.kind not in REFUNDABLE:
         raise NotFoundError("no such payment in this bot", charge_id=charge_id)
     if payment.refunded_at is not None:
         raise AlreadyRefundedError("this payment was already refunded", charge_id=charge_id)
+    if payment.kind == OrderKind.PPV:
+        from tenants.content import service as content
+
+        await content.revoke_ppv_payment(session, payment, now=now)
     await reverse_credits(session, payment, requested_by=requested_by, now=now)
     already = False
     try:
@@ -492,7 +533,12 @@ async def refund_charge(
             raise UpstreamError(f"Telegram refused the refund: {exc.message}") from None
         already = True
     return RefundOutcome(
-        charge_id, payment.credits, payment.stars, payment.telegram_user_id, already
+        charge_id,
+        payment.credits,
+        payment.stars,
+        payment.telegram_user_id,
+        already,
+        OrderKind(payment.kind),
     )
 
 

@@ -682,6 +682,128 @@ TEXTS: dict[str, TextSpec] = {
         _spec("stats.legend_new", N_("New fans")),
         _spec("stats.legend_active", N_("Active fans")),
         _spec("stats.legend_revenue", N_("Revenue (Stars)")),
+        # -- premium content and VIP (issue 8)
+        _spec("content.invoice_title", N_("Unlock a post")),
+        _spec("content.invoice_description", N_("An exclusive post from {{ bot_name }}.")),
+        _spec(
+            "content.refund_done",
+            N_("Refunded {{ stars }} ⭐; the fan's unlock of that post was taken back."),
+            "stars",
+        ),
+        _spec("feed.empty", N_("There are no posts yet. Check back soon!")),
+        _spec("feed.header", N_("The latest posts of {{ bot_name }}:")),
+        _spec("feed.locked_ppv", N_("🔒 Unlock this post for {{ stars }} ⭐."), "stars"),
+        _spec("feed.locked_vip", N_("🔒 This post is for VIP members.")),
+        _spec("feed.locked_task", N_("🔒 Complete a task to unlock this post.")),
+        _spec("feed.unlock_button", N_("Unlock for {{ stars }} ⭐"), "stars"),
+        _spec("feed.vip_button", N_("Join VIP")),
+        _spec("feed.task_button", N_("How to unlock")),
+        _spec(
+            "feed.task_hint",
+            N_(
+                "Complete the creator's task to unlock this post. The post opens by itself once it "
+                "is done."
+            ),
+        ),
+        _spec(
+            "feed.already_unlocked",
+            N_("You have already unlocked this post. Send /feed to see it."),
+        ),
+        _spec("feed.post_gone", N_("This post is no longer available.")),
+        _spec("feed.not_for_sale", N_("This post is not sold on its own.")),
+        _spec(
+            "feed.unlocked",
+            N_("Unlocked! Thank you for {{ stars }} ⭐. Here is your post:"),
+            "stars",
+        ),
+        _spec("feed.too_large", N_("This file is too large to send in chat. Open it in the app.")),
+        _spec(
+            "vip.invoice_description",
+            N_(
+                "{{ package }} VIP membership in {{ bot_name }}, renewed every 30 days. Cancel any "
+                "time."
+            ),
+            "package",
+        ),
+        _spec("vip.header", N_("VIP membership of {{ bot_name }}:")),
+        _spec("vip.none", N_("There are no VIP packages yet.")),
+        _spec(
+            "vip.package_line",
+            N_("⭐ {{ package }} – {{ stars }} ⭐ / 30 days"),
+            "package",
+            "stars",
+        ),
+        _spec(
+            "vip.status_active",
+            N_("Your membership is active until {{ date }} and renews automatically."),
+            "date",
+        ),
+        _spec(
+            "vip.status_cancelled",
+            N_("Renewal is cancelled; your access lasts until {{ date }}."),
+            "date",
+        ),
+        _spec("vip.buy_button", N_("Join {{ package }} – {{ stars }} ⭐"), "package", "stars"),
+        _spec("vip.cancel_button", N_("Cancel renewal of {{ package }}"), "package"),
+        _spec(
+            "vip.pay_prompt",
+            N_("{{ package }} for 30 days: {{ stars }} ⭐, renewed automatically. Tap to pay:"),
+            "package",
+            "stars",
+        ),
+        _spec(
+            "vip.welcome",
+            N_(
+                "Welcome to {{ package }}! Your VIP access runs until {{ date }} and renews "
+                "automatically."
+            ),
+            "package",
+            "date",
+        ),
+        _spec(
+            "vip.renewed",
+            N_("Your {{ package }} membership was renewed until {{ date }}. Thank you!"),
+            "package",
+            "date",
+        ),
+        _spec(
+            "vip.invite",
+            N_("Here is your invite to the private channel of {{ package }}. It works once:"),
+            "package",
+        ),
+        _spec("vip.join_button", N_("Join the channel")),
+        _spec(
+            "vip.no_invite",
+            N_("The private channel of {{ package }} is not ready yet; the creator will add you."),
+            "package",
+        ),
+        _spec(
+            "vip.cancelled",
+            N_("Renewal of {{ package }} is cancelled. Your VIP access lasts until {{ date }}."),
+            "package",
+            "date",
+        ),
+        _spec("vip.already", N_("You are subscribed to this package already.")),
+        _spec(
+            "vip.not_cancellable",
+            N_("This subscription does not renew, so there is nothing to cancel."),
+        ),
+        _spec(
+            "vip.package_gone",
+            N_("This package is no longer available. Send /vip to see the current ones."),
+        ),
+        _spec("vip.for_post", N_("This post opens with any of these VIP packages:")),
+        _spec(
+            "vip.reminder",
+            N_("Your {{ package }} membership ends on {{ date }}. Send /vip to join again."),
+            "package",
+            "date",
+        ),
+        _spec(
+            "vip.expired",
+            N_("Your {{ package }} membership has ended. Send /vip to join again."),
+            "package",
+        ),
     )
 }
 

@@ -103,7 +103,13 @@ async def pre_checkout(
 
 
 async def successful_payment(
-    message: Message, session: AsyncSession, tenant: TenantInfo, texts: Texts
+    message: Message,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    user: BotUser,
+    texts: Texts,
+    bot: Bot,
+    after_commit: list[Any],
 ) -> SendMessage | None:
     paid = message.successful_payment
     assert paid is not None and message.from_user is not None
@@ -119,6 +125,16 @@ async def successful_payment(
     )
     if not outcome.created:
         return None  # a duplicate update of a charge already recorded (and answered)
+    if outcome.problem is None and outcome.kind == OrderKind.PPV:
+        from bot.feed.handlers import ppv_receipt  # premium content (issue 8)
+
+        return await ppv_receipt(
+            message, session, tenant, user, texts, bot, outcome, paid.total_amount
+        )
+    if outcome.problem is None and outcome.kind == OrderKind.VIP:
+        from bot.vip.handlers import vip_receipt
+
+        return await vip_receipt(message, session, user, texts, bot, after_commit, outcome)
     return message.answer(receipt_text(texts, outcome, paid.total_amount))
 
 
@@ -171,6 +187,8 @@ async def refund_command(
                 spent=exc.details.get("spent", 0),
             )
         )
+    if outcome.kind == OrderKind.PPV:
+        return message.answer(texts("content.refund_done", stars=outcome.stars))
     return message.answer(
         texts("payments.refund_done", credits=outcome.credits, stars=outcome.stars)
     )

@@ -33,3 +33,9 @@ class ImageTooLargeError(AtelierError):
 
 class NotInTrashError(ConflictError):
     code = "not_in_trash"
+
+
+class PremiumFileError(ConflictError):
+    """The file is media of a locked (VIP, pay-per-view, task) post: no public link for it."""
+
+    code = "premium_file"

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import tenant_select
-from core.models import File, FileTag, Folder, ShareLink
+from core.models import File, FileTag, Folder, Post, PostAccess, PostMedia, ShareLink
 
 
 def _live(model: type[File] | type[Folder]) -> ColumnElement[bool]:
@@ -394,3 +394,20 @@ async def file_for_share(session: AsyncSession, link: ShareLink) -> File | None:
         tenant_select(File, link.tenant_id).where(File.id == link.file_id, _live(File))
     )
     return file
+
+
+async def is_premium_file(session: AsyncSession, tenant_id: int, file_id: int) -> bool:
+    """Whether the file is media of a live post that is not free (premium content): such a
+    file is never shared by public link, whoever asks and whenever the link was made."""
+    stmt = (
+        select(PostMedia.id)
+        .join(Post, and_(Post.id == PostMedia.post_id, Post.tenant_id == tenant_id))
+        .where(
+            PostMedia.tenant_id == tenant_id,
+            PostMedia.file_id == file_id,
+            Post.deleted_at.is_(None),
+            Post.access != PostAccess.FREE,
+        )
+        .limit(1)
+    )
+    return await session.scalar(stmt) is not None

@@ -31,6 +31,7 @@ from core.drive.errors import (
     ImageTooLargeError,
     InvalidCursorError,
     NotInTrashError,
+    PremiumFileError,
     QuotaExceededError,
     UnsupportedFileTypeError,
 )
@@ -582,6 +583,8 @@ async def create_share(
     if not 60 <= expires_in <= SHARE_MAX_SECONDS:
         raise ValidationError(f"expires_in must be within 60..{SHARE_MAX_SECONDS} seconds")
     file = await get_file(session, tenant_id, user_id, file_id)
+    if await repo.is_premium_file(session, tenant_id, file.id):
+        raise PremiumFileError("this file is premium content of a post and cannot be shared")
     token = secrets.token_urlsafe(24)
     link = ShareLink(
         tenant_id=tenant_id,
@@ -612,11 +615,12 @@ async def revoke_share(session: AsyncSession, tenant_id: int, user_id: int, shar
 
 
 async def resolve_share(session: AsyncSession, token: str) -> File:
-    """The file behind a public link; revoked, expired or unknown links are all 404."""
+    """The file behind a public link; revoked, expired or unknown links are all 404 — and so
+    is a link to a file that became premium content after the link was made."""
     link = await repo.share_by_hash(session, _token_hash(token))
     if link is None or link.revoked_at is not None or link.expires_at <= utcnow():
         raise NotFoundError("this link does not exist or has expired")
     file = await repo.file_for_share(session, link)
-    if file is None:
+    if file is None or await repo.is_premium_file(session, link.tenant_id, file.id):
         raise NotFoundError("this link does not exist or has expired")
     return file

@@ -2,6 +2,21 @@
 
 from core.models.bot import Referral, TenantText
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
+from core.models.content import (
+    MediaKind,
+    Post,
+    PostAccess,
+    PostMedia,
+    PostPackage,
+    PostStatus,
+    PostUnlock,
+    PostView,
+    TelegramFileId,
+    UnlockSource,
+    VipPackage,
+    VipStatus,
+    VipSubscription,
+)
 from core.models.drive import File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
@@ -31,8 +46,16 @@ __all__ = [
     "JobStatus",
     "LedgerAccount",
     "LedgerEntry",
+    "MediaKind",
     "Order",
     "Payment",
+    "Post",
+    "PostAccess",
+    "PostMedia",
+    "PostPackage",
+    "PostStatus",
+    "PostUnlock",
+    "PostView",
     "PricingModel",
     "ReconciliationReport",
     "Referral",
@@ -43,6 +66,7 @@ __all__ = [
     "TaskCompletion",
     "TaskKind",
     "TaskProblem",
+    "TelegramFileId",
     "Tenant",
     "TenantAdmin",
     "TenantBot",
@@ -55,8 +79,12 @@ __all__ = [
     "Tool",
     "ToolCategory",
     "ToolFavourite",
+    "UnlockSource",
     "User",
     "UserActivityDay",
+    "VipPackage",
+    "VipStatus",
+    "VipSubscription",
     "Workflow",
     "WorkflowRun",
 ]

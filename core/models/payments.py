@@ -36,6 +36,8 @@ class OrderKind(StrEnum):
     CREDITS = "credits"  # a fan buys a credit pack in a tenant's bot
     PLAN = "plan"  # a creator buys or renews a plan in the manager bot (a subscription)
     TOPUP = "topup"  # a creator tops up the platform balance in the manager bot
+    PPV = "ppv"  # a fan unlocks one pay-per-view post (``post_id``)
+    VIP = "vip"  # a fan subscribes to a VIP package (``vip_package_id``), 30 days per charge
 
 
 class OrderStatus(StrEnum):
@@ -93,6 +95,12 @@ class Order(TenantOwned, TimestampMixin, Base):
         BigIntId, ForeignKey("tenants.id", ondelete="CASCADE")
     )
     paid_at: Mapped[datetime | None]
+    post_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    vip_package_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("vip_packages.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Payment(TenantOwned, TimestampMixin, Base):

@@ -288,6 +288,29 @@ class EmulatorClient:
             await self._call("POST", f"/groups/{chat_id}/demote", json=self._membership(user, bot))
         )
 
+    async def group(self, chat_id: int) -> dict[str, Any]:
+        """A group's members, bots, admins and banned users."""
+        result: dict[str, Any] = await self._call("GET", f"/groups/{chat_id}")
+        return result
+
+    async def set_group_admin(
+        self, chat_id: int, member: UserInfo | BotInfo | int, *, admin: bool = True
+    ) -> None:
+        await self._call(
+            "POST",
+            f"/groups/{chat_id}/admins",
+            json={"member_id": _member_id(member), "admin": admin},
+        )
+
+    async def join_by_invite_link(self, user: UserInfo | int, invite_link: str) -> dict[str, Any]:
+        """The user opens a bot-made invite link (refused: expired, used up, banned...)."""
+        result: dict[str, Any] = await self._call(
+            "POST",
+            "/invite_links/join",
+            json={"user_id": _user_id(user), "invite_link": invite_link},
+        )
+        return result
+
     async def join_group(
         self,
         chat_id: int,
@@ -448,6 +471,19 @@ class EmulatorClient:
             message_id=data.get("message_id"),
             amount=data.get("amount"),
             error=data.get("error"),
+        )
+
+    async def renew_subscription(self, bot: BotInfo | int | str, charge_id: str) -> PaymentResult:
+        """Telegram's next monthly charge of the Stars subscription that ``charge_id`` (its
+        first charge or any renewal) belongs to; ``status`` ``canceled`` when it was."""
+        data = await self._call(
+            "POST", f"/bots/{_bot_id(bot)}/subscriptions/renew", json={"charge_id": charge_id}
+        )
+        return PaymentResult(
+            status=data["status"],
+            telegram_payment_charge_id=data.get("telegram_payment_charge_id"),
+            message_id=data.get("message_id"),
+            amount=data.get("amount"),
         )
 
     async def transcript(

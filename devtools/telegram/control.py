@@ -61,6 +61,7 @@ def _group_json(group: ChatRecord) -> dict[str, Any]:
         "members": sorted(group.members),
         "bots": sorted(group.bots),
         "admins": sorted(group.admins),
+        "banned": sorted(group.banned),
     }
 
 
@@ -88,6 +89,20 @@ class GroupIn(BaseModel):
     bots: list[int] = Field(default_factory=list)
     admins: list[int] = Field(default_factory=list)  # user or bot ids
     username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
+
+
+class AdminIn(BaseModel):
+    member_id: int = Field(description="a user's or a bot's id")
+    admin: bool = True
+
+
+class InviteJoinIn(BaseModel):
+    user_id: int
+    invite_link: str
+
+
+class RenewIn(BaseModel):
+    charge_id: str
 
 
 class MembershipIn(BaseModel):
@@ -272,6 +287,21 @@ async def demote(request: Request, chat_id: int, body: MembershipIn) -> dict[str
         if member_id is not None:
             em.demote(chat_id, member_id)
     return _group_json(em.group(chat_id))
+@router.get("/groups/{chat_id}")
+async def group_details(request: Request, chat_id: int) -> dict[str, Any]:
+    return _group_json(_emulator(request).group(chat_id))
+
+
+@router.post("/groups/{chat_id}/admins")
+async def set_admin(request: Request, chat_id: int, body: AdminIn) -> dict[str, Any]:
+    em = _emulator(request)
+    return _group_json(em.set_admin(chat_id, body.member_id, admin=body.admin))
+
+
+@router.post("/invite_links/join")
+async def join_by_invite_link(request: Request, body: InviteJoinIn) -> dict[str, Any]:
+    group = _emulator(request).join_by_invite_link(body.user_id, body.invite_link)
+    return _group_json(group)
 
 
 # --------------------------------------------------------------------------- acting as a user
@@ -347,6 +377,12 @@ async def pay(request: Request, bot_id: int, body: PayIn) -> dict[str, Any]:
         invoice_link=body.invoice_link,
         answer_within=body.answer_within,
     )
+
+
+@router.post("/bots/{bot_id}/subscriptions/renew")
+async def renew_subscription(request: Request, bot_id: int, body: RenewIn) -> dict[str, Any]:
+    """Telegram's monthly charge of a Stars subscription, now (``canceled`` if it was)."""
+    return _emulator(request).renew_subscription(bot_id, body.charge_id)
 
 
 @router.post("/bots/{bot_id}/web_app")

@@ -333,6 +333,40 @@ class Emulator:
             self.promote(group.id, admin_id)
         return group
 
+    def set_admin(self, chat_id: int, member_id: int, *, admin: bool) -> ChatRecord:
+        """Promote a member (user or bot, by id) to administrator with every right, or demote."""
+        group = self.group(chat_id)
+        if member_id not in group.members and member_id not in group.bots:
+            raise ControlError(409, "only a member of the group can be an administrator")
+        if admin:
+            self.promote(chat_id, member_id)
+        else:
+            self.demote(chat_id, member_id)
+        return group
+
+    def join_by_invite_link(self, user_id: int, invite_link: str) -> ChatRecord:
+        """The user opens an invite link a bot created: refused when it expired, was revoked,
+        reached its member limit, or the user is banned from the chat."""
+        user = self.user(user_id)
+        record, group = None, None
+        for candidate in self.state.groups.values():
+            record = candidate.invite_links.get(invite_link)
+            if record is not None:
+                group = candidate
+                break
+        if record is None or group is None:
+            raise ControlError(404, "INVITE_HASH_INVALID")
+        expired = record.expire_date is not None and record.expire_date <= time.time()
+        if record.is_revoked or expired:
+            raise ControlError(409, "INVITE_HASH_EXPIRED")
+        if user.id in group.members:
+            raise ControlError(409, "USER_ALREADY_PARTICIPANT")
+        if record.member_limit is not None and record.joined >= record.member_limit:
+            raise ControlError(409, "USERS_TOO_MUCH")
+        self.join_group(group.id, user_id=user.id)
+        record.joined += 1
+        return group
+
     def promote(self, chat_id: int, member_id: int) -> None:
         """Make a user or bot an administrator (a bot that is not in the chat joins)."""
         group = self.group(chat_id)
@@ -381,6 +415,8 @@ class Emulator:
             user = self.user(user_id)
             if user.id in group.members:
                 return
+            if user.id in group.banned:
+                raise ControlError(409, "the user is banned from this group")
             group.members.add(user.id)
             if group.is_channel:
                 self._channel_member_update(group, user, "left", "member")
@@ -397,7 +433,12 @@ class Emulator:
                 self._chat_member_update(member_bot, group, user, "left", "member")
 
     def leave_group(
-        self, chat_id: int, *, user_id: int | None = None, bot_id: int | None = None
+        self,
+        chat_id: int,
+        *,
+        user_id: int | None = None,
+        bot_id: int | None = None,
+        status: str = "left",
     ) -> None:
         group = self.group(chat_id)
         if bot_id is not None:
@@ -415,7 +456,7 @@ class Emulator:
             group.members.discard(user.id)
             group.admins.discard(user.id)
             if group.is_channel:
-                self._channel_member_update(group, user, "member", "left")
+                self._channel_member_update(group, user, "member", status)
                 return
             for member_bot in self._group_bots(group):
                 stored = self.state.add_message(
@@ -426,7 +467,7 @@ class Emulator:
                     from_bot=False,
                 )
                 self.delivery.enqueue(member_bot, "message", stored.data)
-                self._chat_member_update(member_bot, group, user, "member", "left")
+                self._chat_member_update(member_bot, group, user, "member", status)
 
     def _group_bots(self, group: ChatRecord) -> list[BotRecord]:
         return [self.state.bots[b] for b in sorted(group.bots) if b in self.state.bots]
@@ -573,6 +614,63 @@ class Emulator:
             "amount": record.amount,
         }
         self._publish_payment(bot.id, target, result)
+        return result
+
+    def renew_subscription(self, bot_id: int, charge_id: str) -> dict[str, Any]:
+        """Telegram's monthly charge of a Stars subscription, now: a new charge with the same
+        payload and amount, ``is_recurring`` but not ``is_first_recurring``, and no
+        pre-checkout query. A cancelled subscription is not charged (``canceled``)."""
+        bot = self.bot(bot_id)
+        charge = self.state.charges.get(charge_id)
+        if charge is None or charge.bot_id != bot.id or charge.subscription_period is None:
+            raise ControlError(404, "subscription not found")
+        root = self.state.charges.get(charge.subscription_of or "", charge)
+        if root.is_canceled:
+            return {"status": "canceled"}
+        user = self.user(root.user_id)
+        now = int(time.time())
+        renewal = Charge(
+            charge_id=f"stxEmu{secrets.token_urlsafe(24)}",
+            bot_id=bot.id,
+            user_id=user.id,
+            amount=root.amount,
+            payload=root.payload,
+            date=now,
+            subscription_period=root.subscription_period,
+            subscription_of=root.charge_id,
+        )
+        self.state.charges[renewal.charge_id] = renewal
+        source = {
+            "type": "user",
+            "transaction_type": "invoice_payment",
+            "user": user.to_api(),
+            "invoice_payload": root.payload,
+            "subscription_period": root.subscription_period,
+        }
+        self.state.star_transactions[bot.id].append(
+            {"id": renewal.charge_id, "amount": root.amount, "date": now, "source": source}
+        )
+        payment = {
+            "currency": "XTR",
+            "total_amount": root.amount,
+            "invoice_payload": root.payload,
+            "telegram_payment_charge_id": renewal.charge_id,
+            "provider_payment_charge_id": "",
+            "subscription_expiration_date": now + (root.subscription_period or 0),
+            "is_recurring": True,
+        }
+        bot.started_by.add(user.id)
+        stored = self.state.add_message(
+            bot, user.id, user.to_api(), {"successful_payment": payment}, from_bot=False
+        )
+        self.delivery.enqueue(bot, "message", stored.data)
+        result = {
+            "status": "paid",
+            "telegram_payment_charge_id": renewal.charge_id,
+            "message_id": stored.message_id,
+            "amount": root.amount,
+        }
+        self._publish_payment(bot.id, user.id, result)
         return result
 
     def _publish_payment(self, bot_id: int, chat_id: int, result: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from devtools.telegram.state import (
     BotRecord,
     Charge,
     ChatRecord,
+    InviteLinkRecord,
     InvoiceRecord,
     StoredFile,
     StoredMessage,
@@ -954,6 +956,77 @@ def _require_member_list(group: ChatRecord, bot: BotRecord) -> None:
         raise bad_request("member list is inaccessible")
 
 
+
+def _administered(em: Emulator, bot: BotRecord, p: Params, refusal: str) -> ChatRecord:
+    """The group of ``chat_id`` if the bot is one of its administrators, else Telegram's
+    refusal (``refusal`` names the missing right)."""
+    chat_id = _chat_id(em, p)
+    if chat_id > 0:
+        raise bad_request("method is available for supergroup and channel chats only")
+    group = em.state.groups[chat_id]
+    if bot.id not in group.bots:
+        raise bad_request("chat not found")
+    if bot.id not in group.admins:
+        raise bad_request(f"not enough rights to {refusal}")
+    return group
+
+
+@method("createChatInviteLink")
+async def create_chat_invite_link(em: Emulator, bot: BotRecord, p: Params) -> Any:
+    group = _administered(em, bot, p, "manage chat invite links")
+    name = p.text("name")
+    if name is not None and len(name) > 32:
+        raise bad_request("invite link name is too long")
+    member_limit = p.integer("member_limit")
+    if member_limit is not None and not 1 <= member_limit <= 99_999:
+        raise bad_request("member limit must be between 1 and 99999")
+    join_request = p.flag("creates_join_request")
+    if join_request and member_limit is not None:
+        raise bad_request("can't create invite link with both member limit and join request")
+    expire_date = p.integer("expire_date")
+    record = InviteLinkRecord(
+        link=f"https://t.me/+{secrets.token_urlsafe(12)}",
+        chat_id=group.id,
+        creator=bot.to_api(),
+        name=name,
+        expire_date=expire_date,
+        member_limit=member_limit,
+        creates_join_request=join_request,
+    )
+    group.invite_links[record.link] = record
+    return record.to_api()
+
+
+@method("banChatMember")
+async def ban_chat_member(em: Emulator, bot: BotRecord, p: Params) -> Any:
+    group = _administered(em, bot, p, "restrict/ban chat member")
+    user_id = p.integer("user_id", required="user not found")
+    if user_id is None or user_id not in em.state.users:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if user_id == group.owner_id:
+        raise bad_request("can't remove chat owner")
+    if user_id in group.admins:
+        raise bad_request("user is an administrator of the chat")
+    if user_id in group.members:
+        em.leave_group(group.id, user_id=user_id, status="kicked")
+    group.banned.add(user_id)
+    return True
+
+
+@method("unbanChatMember")
+async def unban_chat_member(em: Emulator, bot: BotRecord, p: Params) -> Any:
+    group = _administered(em, bot, p, "restrict/ban chat member")
+    user_id = p.integer("user_id", required="user not found")
+    if user_id is None or user_id not in em.state.users:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if user_id in group.members:
+        if p.flag("only_if_banned"):
+            return True
+        em.leave_group(group.id, user_id=user_id, status="kicked")  # as Telegram does
+    group.banned.discard(user_id)
+    return True
+
+
 # --------------------------------------------------------------------------- Telegram Stars
 
 
@@ -1115,5 +1188,6 @@ async def edit_user_star_subscription(em: Emulator, bot: BotRecord, p: Params) -
         raise bad_request("SUBSCRIPTION_ID_INVALID")
     if p.raw("is_canceled") is None:
         raise bad_request("is_canceled is empty")
-    charge.is_canceled = p.flag("is_canceled")
+    root = em.state.charges.get(charge.subscription_of or "", charge)
+    root.is_canceled = p.flag("is_canceled")
     return True

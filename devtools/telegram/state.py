@@ -245,19 +245,25 @@ class ChatRecord:
     members: set[int] = field(default_factory=set)
     bots: set[int] = field(default_factory=set)
     admins: set[int] = field(default_factory=set)
+    #: Users banned by an admin: they cannot join (by link or otherwise) until unbanned.
+    banned: set[int] = field(default_factory=set)
+    invite_links: dict[str, InviteLinkRecord] = field(default_factory=dict)
 
     @property
     def is_channel(self) -> bool:
         return self.type == "channel"
 
     def status_of(self, member_id: int) -> str:
-        """``creator``, ``administrator``, ``member`` or ``left`` (Telegram's statuses)."""
+        """``creator``, ``administrator``, ``member``, ``kicked`` or ``left`` (Telegram's
+        statuses)."""
         if member_id == self.owner_id:
             return "creator"
         if member_id in self.admins:
             return "administrator"
         if member_id in self.members or member_id in self.bots:
             return "member"
+        if member_id in self.banned:
+            return "kicked"
         return "left"
 
     def member_api(self, user: dict[str, Any], status: str) -> dict[str, Any]:
@@ -266,6 +272,8 @@ class ChatRecord:
         data: dict[str, Any] = {"status": status, "user": user}
         if status == "creator":
             data["is_anonymous"] = False
+        elif status == "kicked":
+            data["until_date"] = 0  # banned for ever, until unbanned
         elif status == "administrator":
             data.update(ADMIN_RIGHTS)
             if self.is_channel:
@@ -278,6 +286,35 @@ class ChatRecord:
         data: dict[str, Any] = {"id": self.id, "type": self.type, "title": self.title}
         if self.username:
             data["username"] = self.username
+        return data
+
+
+@dataclass
+class InviteLinkRecord:
+    """An additional invite link a bot created (``createChatInviteLink``)."""
+
+    link: str
+    chat_id: int
+    creator: dict[str, Any]
+    name: str | None = None
+    expire_date: int | None = None
+    member_limit: int | None = None
+    creates_join_request: bool = False
+    is_revoked: bool = False
+    joined: int = 0
+
+    def to_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "invite_link": self.link,
+            "creator": self.creator,
+            "creates_join_request": self.creates_join_request,
+            "is_primary": False,
+            "is_revoked": self.is_revoked,
+        }
+        for key in ("name", "expire_date", "member_limit"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
         return data
 
 
@@ -386,6 +423,8 @@ class Charge:
     subscription_period: int | None = None
     refunded: bool = False
     is_canceled: bool = False
+    #: For a renewal: the first charge of its subscription (where ``is_canceled`` lives).
+    subscription_of: str | None = None
 
 
 @dataclass

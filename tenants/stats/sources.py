@@ -3,9 +3,8 @@
 A source turns the events of a window of UTC days into ``(tenant, day, metric, value)`` rows,
 for one tenant or — the cron's case — for every tenant at once with ``GROUP BY tenant, day``, so
 a run costs a fixed number of queries however many tenants there are. Areas that arrive later
-add theirs with :func:`register_source` (posts: ``views``, ``unlocks``; VIP: ``subscribers.new``,
-``subscribers.churned`` and the stock ``subscribers.active``; TON payments: ``revenue.ton``)
-without touching the rollup or the panel, which show whatever metrics exist.
+add theirs with :func:`register_source` (TON payments: ``revenue.ton``) without touching the
+rollup or the panel, which show whatever metrics exist.
 
 Metrics are counts or sums for the day, except *stock* metrics (``users.total``), which are the
 value at the end of the day; sources list theirs in ``stock_metrics`` so totals over a period
@@ -27,10 +26,13 @@ from core.models import (
     Job,
     JobStatus,
     Payment,
+    PostUnlock,
+    PostView,
     Refund,
     TaskCompletion,
     User,
     UserActivityDay,
+    VipSubscription,
 )
 from core.models.stats import ActivitySource
 
@@ -284,12 +286,87 @@ class TasksSource:
         return rows
 
 
+class ContentSource:
+    """``views`` (a fan's first view of a post, counted once) and ``unlocks`` with
+    ``unlocks.<source>`` (ppv, vip, task, gift) by the day the unlock was granted."""
+
+    name = "content"
+    stock_metrics: ClassVar[frozenset[str]] = frozenset()
+
+    async def collect(self, session: AsyncSession, window: Window) -> Iterable[StatRow]:
+        rows: list[StatRow] = [
+            (t, d, "views", n)
+            for t, d, _, n in await _daily(
+                session,
+                window,
+                tenant_column=PostView.tenant_id,
+                time_column=PostView.created_at,
+                value=func.count(),
+            )
+        ]
+        totals: dict[tuple[int, date], int] = {}
+        for tenant_id, day, source, count in await _daily(
+            session,
+            window,
+            tenant_column=PostUnlock.tenant_id,
+            time_column=PostUnlock.created_at,
+            value=func.count(),
+            group=PostUnlock.source,
+        ):
+            rows.append((tenant_id, day, f"unlocks.{source}", count))
+            totals[(tenant_id, day)] = totals.get((tenant_id, day), 0) + count
+        rows.extend((t, d, "unlocks", n) for (t, d), n in totals.items())
+        return rows
+
+
+class VipSource:
+    """``subscribers.new`` (subscriptions started that day), ``subscribers.churned`` (expired
+    that day) and the stock ``subscribers.active`` (started and not expired at the day's end)."""
+
+    name = "vip"
+    stock_metrics: ClassVar[frozenset[str]] = frozenset({"subscribers.active"})
+
+    async def collect(self, session: AsyncSession, window: Window) -> Iterable[StatRow]:
+        rows: list[StatRow] = []
+        for metric, column in (
+            ("subscribers.new", VipSubscription.created_at),
+            ("subscribers.churned", VipSubscription.expired_at),
+        ):
+            rows.extend(
+                (t, d, metric, n)
+                for t, d, _, n in await _daily(
+                    session,
+                    window,
+                    tenant_column=VipSubscription.tenant_id,
+                    time_column=column,
+                    value=func.count(),
+                )
+            )
+        for day in window.days():
+            end = datetime.combine(day + timedelta(days=1), time(), UTC)
+            statement = _scoped(
+                select(VipSubscription.tenant_id, func.count())
+                .where(VipSubscription.created_at < end)
+                .where(
+                    (VipSubscription.expired_at.is_(None)) | (VipSubscription.expired_at >= end)
+                )
+                .group_by(VipSubscription.tenant_id),
+                VipSubscription.tenant_id,
+                window,
+            )
+            for tenant_id, count in (await session.execute(statement)).all():
+                rows.append((int(tenant_id), day, "subscribers.active", int(count)))
+        return rows
+
+
 SOURCES: list[StatsSource] = [
     UsersSource(),
     ActivityDaysSource(),
     PaymentsSource(),
     JobsSource(),
     TasksSource(),
+    ContentSource(),
+    VipSource(),
 ]
 
 

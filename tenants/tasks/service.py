@@ -26,8 +26,10 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import ledger
-from core.errors import ConflictError, ValidationError
+from core.errors import ConflictError, NotFoundError, ValidationError
 from core.models import CompletionStatus, Task, TaskCompletion, TaskKind, TaskProblem
+from tenants.content import repository as content_repo
+from tenants.content import service as content
 from tenants.stats.activity import app_streak, utc_day
 from tenants.tasks import levels, verify
 from tenants.tasks import repository as repo
@@ -102,6 +104,7 @@ async def create_task(
     if len(existing) >= MAX_TASKS:
         raise ConflictError(f"a bot can have at most {MAX_TASKS} tasks")
     _check_draft(draft)
+    await _check_reward_post(session, tenant_id, draft.reward_post_id)
     task = Task(
         tenant_id=tenant_id,
         kind=draft.kind.value,
@@ -141,6 +144,8 @@ async def update_task(
         position=changes.get("position", task.position),
     )
     _check_draft(merged, editing=True)
+    if "reward_post_id" in changes:
+        await _check_reward_post(session, tenant_id, merged.reward_post_id)
     for name in ("title", "description"):
         setattr(task, name, getattr(merged, name).strip())
     for name in ("reward_xp", "reward_credits", "reward_post_id", "is_active", "position"):
@@ -202,6 +207,11 @@ def _check_draft(draft: TaskDraft, *, editing: bool = False) -> None:
         raise ValidationError("a join-a-channel task needs the channel", field="chat")
     if draft.chat_url is not None and not draft.chat_url.startswith("https://"):
         raise ValidationError("the join link starts with https://", field="chat_url")
+
+
+async def _check_reward_post(session: AsyncSession, tenant_id: int, post_id: int | None) -> None:
+    if post_id is not None and await content_repo.get_post(session, tenant_id, post_id) is None:
+        raise NotFoundError("post not found", post_id=post_id)
 
 
 async def _attach_chat(task: Task, bot: Bot | None, chat: str | None, url: str | None) -> None:
@@ -344,8 +354,9 @@ async def _submit(
 async def _reward(session: AsyncSession, task: Task, user_id: int, completion_id: int) -> None:
     """Give what the task promised; called only by the claim that completed it.
 
-    The post unlock (``reward_post_id``) is granted by the posts area's ``grant_unlock`` once
-    that area is merged; until then the id is kept and shown, and nothing is unlocked.
+    Posts open through the posts area's idempotent ``grant_unlock``: the reward post, and every
+    post whose access is "complete this task". A post deleted since is skipped, not an error:
+    the fan keeps the rest of the reward.
     """
     if task.reward_credits:
         account = await ledger.get_or_create_account(session, task.tenant_id, user_id=user_id)
@@ -358,6 +369,21 @@ async def _reward(session: AsyncSession, task: Task, user_id: int, completion_id
             reason="task reward",
             meta={"task_id": task.id, "completion_id": completion_id},
         )
+    posts = await content.posts_unlocked_by_task(session, task.tenant_id, task.id)
+    if task.reward_post_id and task.reward_post_id not in posts:
+        posts.append(task.reward_post_id)
+    for post_id in posts:
+        try:
+            await content.grant_unlock(
+                session,
+                tenant_id=task.tenant_id,
+                user_id=user_id,
+                post_id=post_id,
+                source="task",
+                source_ref=f"task:{task.id}",
+            )
+        except NotFoundError:
+            logger.warning("task reward post is gone", extra={"post_id": post_id})
     logger.info(
         "task completed",
         extra={"tenant_id": task.tenant_id, "task_id": task.id, "user_id": user_id},

@@ -22,6 +22,11 @@ from core.models import (
     Job,
     JobStatus,
     Payment,
+    Post,
+    PostAccess,
+    PostStatus,
+    PostUnlock,
+    PostView,
     Refund,
     Task,
     TaskCompletion,
@@ -31,6 +36,9 @@ from core.models import (
     Tool,
     User,
     UserActivityDay,
+    VipPackage,
+    VipStatus,
+    VipSubscription,
 )
 from core.settings import Settings
 from tenants.stats import service
@@ -148,6 +156,42 @@ async def seed(session: AsyncSession) -> Seeded:
             ),
         ]
     )
+    post = Post(
+        tenant_id=a.id, access=PostAccess.PPV.value, price_stars=5, status=PostStatus.PUBLISHED
+    )
+    package = VipPackage(tenant_id=a.id, name="Gold", price_stars=300)
+    session.add_all([post, package])
+    await session.flush()
+
+    def unlock(user_id: int, source: str, when: datetime) -> PostUnlock:
+        return PostUnlock(
+            tenant_id=a.id, post_id=post.id, user_id=user_id, source=source, created_at=when
+        )
+
+    session.add_all(
+        [
+            PostView(tenant_id=a.id, post_id=post.id, user_id=u[0], created_at=at(D1)),
+            PostView(tenant_id=a.id, post_id=post.id, user_id=u[1], created_at=at(D1, 23, 59)),
+            unlock(u[0], "ppv", at(TODAY, 1)),
+            unlock(u[1], "task", at(TODAY, 2)),
+            VipSubscription(  # still running
+                tenant_id=a.id,
+                user_id=u[0],
+                package_id=package.id,
+                period_end=at(TODAY + timedelta(days=20)),
+                created_at=at(D2),
+            ),
+            VipSubscription(  # started the same day, gone the next morning
+                tenant_id=a.id,
+                user_id=u[1],
+                package_id=package.id,
+                status=VipStatus.EXPIRED,
+                period_end=at(D1),
+                created_at=at(D2, 13),
+                expired_at=at(D1, 6),
+            ),
+        ]
+    )
     await session.flush()
     return Seeded(a.id, b.id, payments[0].id)
 
@@ -176,6 +220,15 @@ EXPECTED_A = {
     (D1, "credits.spent"): 12,
     (TODAY, "tasks.completed"): 1,
     (TODAY, "xp.awarded"): 40,
+    (D1, "views"): 2,
+    (TODAY, "unlocks.ppv"): 1,
+    (TODAY, "unlocks.task"): 1,
+    (TODAY, "unlocks"): 2,
+    (D2, "subscribers.new"): 2,
+    (D1, "subscribers.churned"): 1,
+    (D2, "subscribers.active"): 2,
+    (D1, "subscribers.active"): 1,
+    (TODAY, "subscribers.active"): 1,
 }
 EXPECTED_B = {
     (D1, "users.new"): 1,
@@ -250,7 +303,9 @@ async def test_report_adds_up_from_the_rollups(
     assert report.days[0] == TODAY - timedelta(days=6) and report.days[-1] == TODAY
     assert report.values("users.new")[-3:] == [2, 1, 1]
     assert report.values("users.total")[-4:] == [2, 4, 5, 6]
-    assert report.values("views") == [0] * 7  # a metric nobody reports yet
+    assert report.values("views")[-3:] == [0, 2, 0]
+    assert report.values("subscribers.active")[-3:] == [2, 1, 1]
+    assert report.values("ppv.sales") == [0] * 7  # a metric nobody reports reads as zeros
     key = report.key
     assert (key.total_users, key.new_users, key.active_today) == (6, 6, 1)
     assert key.active_average == round(3 / 7)

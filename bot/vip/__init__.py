@@ -1,0 +1,1 @@
+"""``/vip``: VIP packages, subscribing with Stars, cancelling the renewal."""

@@ -1,0 +1,1 @@
+"""The fan's feed of posts and the signed route that serves post media."""

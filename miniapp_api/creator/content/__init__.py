@@ -1,0 +1,1 @@
+"""The creator's post editor: ``/api/v1/creator/content``."""

@@ -1,0 +1,1 @@
+"""The creator's VIP packages and subscribers: ``/api/v1/creator/vip``."""

@@ -1,0 +1,1 @@
+"""The fan's VIP screen: packages, subscription links, cancelling."""

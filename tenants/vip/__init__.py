@@ -1,0 +1,1 @@
+"""VIP packages and the fans' subscriptions to them (Telegram Stars subscriptions)."""
