@@ -211,6 +211,7 @@ const ar: Record<Key, string> = {
   "vip.cancel": "إلغاء التجديد",
   "vip.cancel_confirm": "إيقاف التجديد؟ يبقى وصولك حتى {date}.",
   "vip.cancelled": "تم إلغاء التجديد",
+  "vip.pay_in_telegram": "أكمل الدفع في تيليجرام؛ وستبدأ عضوية VIP تلقائيًا.",
 
   "tasks.title": "المهام",
   "tasks.none": "لا توجد مهام حاليًا",

@@ -208,6 +208,7 @@ const en = {
   "vip.cancel": "Cancel renewal",
   "vip.cancel_confirm": "Stop renewing? You keep access until {date}.",
   "vip.cancelled": "Renewal cancelled",
+  "vip.pay_in_telegram": "Finish the payment in Telegram; your VIP starts by itself.",
 
   "tasks.title": "Tasks",
   "tasks.none": "No tasks right now",

@@ -211,6 +211,7 @@ const ru: Record<Key, string> = {
   "vip.cancel": "Отменить продление",
   "vip.cancel_confirm": "Отменить продление? Доступ сохранится до {date}.",
   "vip.cancelled": "Продление отменено",
+  "vip.pay_in_telegram": "Завершите оплату в Telegram — VIP включится сам.",
 
   "tasks.title": "Задания",
   "tasks.none": "Сейчас заданий нет",

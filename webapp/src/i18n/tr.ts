@@ -211,6 +211,7 @@ const tr: Record<Key, string> = {
   "vip.cancel": "Yenilemeyi iptal et",
   "vip.cancel_confirm": "Yenileme durdurulsun mu? {date} tarihine kadar erişimin sürer.",
   "vip.cancelled": "Yenileme iptal edildi",
+  "vip.pay_in_telegram": "Ödemeyi Telegram'da tamamla; VIP üyeliğin kendiliğinden başlar.",
 
   "tasks.title": "Görevler",
   "tasks.none": "Şu anda görev yok",

@@ -6,7 +6,7 @@ import * as content from "../../api/content";
 import type { Post } from "../../api/content";
 import { markInteractive } from "../../app/perf";
 import { Link, navigate } from "../../app/router";
-import { useI18n } from "../../i18n";
+import { useI18n, type Key } from "../../i18n";
 import { telegram, type InvoiceStatus } from "../../telegram/webapp";
 import { PayWithTon } from "../../ton/PayWithTon";
 import { errorMessage } from "../../ui/errors";
@@ -21,14 +21,14 @@ import "./feed.css";
 /** The bot unlocks a post when Telegram confirms the payment: look again a few times. */
 const REFRESH_AFTER_PAY_MS = [1000, 2500, 5000, 10000, 20000];
 
-export function usePayResult() {
+export function usePayResult(opened: Key = "feed.pay_in_telegram") {
   const { t } = useI18n();
   return (status: InvoiceStatus) => {
     if (status === "paid") {
       telegram.notify("success");
       toast(t("feed.paid"), "success");
     } else if (status === "opened") {
-      toast(t("feed.pay_in_telegram"));
+      toast(t(opened));
     } else if (status === "failed") {
       telegram.notify("error");
       toast(t("wallet.pay_failed"), "error");

@@ -32,7 +32,7 @@ export default function VipScreen() {
   const { t } = i18n;
   const list = useResource(() => content.vip(), []);
   const { busy, run } = useAction();
-  const payResult = usePayResult();
+  const payResult = usePayResult("vip.pay_in_telegram");
   const refreshSoon = () => REFRESH_AFTER_PAY_MS.forEach((delay) => window.setTimeout(list.reload, delay));
   const subscribe = (pkg: FanPackage) =>
     run(`buy-${pkg.id}`, async () => {
