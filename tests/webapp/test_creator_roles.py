@@ -10,6 +10,13 @@ from tests.webapp.conftest import BROWSER, OpenApp
 
 pytestmark = BROWSER
 
+
+async def x_of(locator: Any) -> float:
+    box = await locator.bounding_box()
+    assert box is not None
+    return float(box["x"])
+
+
 ASKED_ROLE = """() => performance.getEntriesByType('resource')
   .some((entry) => entry.name.includes('/api/v1/creator/me') && entry.responseEnd > 0)"""
 
@@ -50,4 +57,13 @@ async def test_owner_has_the_panel_and_makes_a_fan_co_admin(open_app: OpenApp) -
     await fan.page.get_by_test_id("admin").nth(1).wait_for()
     assert await fan.page.get_by_test_id("add-admin").count() == 0
     assert await fan.page.get_by_test_id("remove-admin").count() == 0
+
+    # Right to left: the panel's tab (the last) is now the leftmost.
+    await page.get_by_test_id("tab-creator").click()
+    await page.get_by_test_id("language").select_option("ar")
+    await page.get_by_test_id("tab-creator").filter(has_text="اللوحة").wait_for()
+    panel, drive = page.get_by_test_id("tab-creator"), page.get_by_test_id("tab-drive")
+    assert await x_of(panel) < await x_of(drive)
+    await page.get_by_test_id("panel-sections").get_by_text("الإحصاءات").wait_for()
+    await owner.screenshot("creator-panel-ar")
     assert not owner.errors and not fan.errors, (owner.errors, fan.errors)

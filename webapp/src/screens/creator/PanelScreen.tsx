@@ -19,7 +19,9 @@ function BotStatus({ bot }: { bot: creator.BotStatus }) {
   return (
     <div className="card stack tight" data-testid="bot-status">
       <div className="row between">
-        <strong>@{bot.username}</strong>
+        <strong>
+          <bdi>@{bot.username}</bdi>
+        </strong>
         <span className={healthy ? "badge badge-succeeded" : "badge badge-failed"}>{healthy ? t("panel.bot_ok") : t("panel.bot_problem")}</span>
       </div>
       {!bot.bot_active && <span className="error-text">{t("panel.bot_inactive")}</span>}

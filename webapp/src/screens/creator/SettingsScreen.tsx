@@ -105,7 +105,7 @@ function Packs() {
           </li>
         ))}
       </ul>
-      <form className="row wrap" onSubmit={add}>
+      <form className="row wrap bottom" onSubmit={add}>
         <NumberField label={t("settings.stars")} value={draft.stars} min={1} max={10000} required onChange={(stars) => setDraft({ ...draft, stars })} />
         <NumberField label={t("settings.credits")} value={draft.credits} min={1} required onChange={(credits) => setDraft({ ...draft, credits })} />
         <NumberField label={t("settings.bonus")} value={draft.bonus} min={0} onChange={(bonus) => setDraft({ ...draft, bonus })} />

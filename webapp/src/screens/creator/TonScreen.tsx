@@ -44,7 +44,7 @@ function Prices() {
       ) : (
         <span className="muted">{t("tonadmin.no_prices")}</span>
       )}
-      <form className="row wrap" onSubmit={submit}>
+      <form className="row wrap bottom" onSubmit={submit}>
         <select value={kind} onChange={(e) => setKind(e.target.value as TonItemKind)} aria-label={t("tonadmin.kind")}>
           {(["ppv", "vip", "credits"] as const).map((k) => (
             <option key={k} value={k}>
