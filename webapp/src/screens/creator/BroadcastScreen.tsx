@@ -14,6 +14,9 @@ import { ErrorView, Loading, ProgressBar } from "../../ui/states";
 import { useAction } from "../../ui/useAction";
 import { useResource } from "../../ui/useResource";
 import { NumberField } from "./common";
+import { DrivePicker } from "./DrivePicker";
+import type { FileOut } from "../../api/types";
+import { Thumb } from "../../ui/media";
 import "./creator.css";
 
 function AudienceFields({ audience, onChange }: { audience: Audience; onChange: (a: Audience) => void }) {
@@ -92,12 +95,14 @@ function ButtonsField({ buttons, onChange }: { buttons: Button[]; onChange: (b: 
 function Compose() {
   const { t } = useI18n();
   const [text, setText] = useState("");
+  const [media, setMedia] = useState<FileOut[]>([]);
+  const [picking, setPicking] = useState(false);
   const [buttons, setButtons] = useState<Button[]>([]);
   const [audience, setAudience] = useState<Audience>({ kind: "all" });
   const { busy, run } = useAction();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void run("create", () => broadcasts.create({ text, media_file_id: null, buttons: buttons.map((b) => [b]), audience })).then((created) => {
+    void run("create", () => broadcasts.create({ text, media_file_id: media[0]?.id ?? null, buttons: buttons.map((b) => [b]), audience })).then((created) => {
       if (created) navigate(`/creator/broadcasts/${created.id}`, { replace: true });
     });
   };
@@ -105,8 +110,27 @@ function Compose() {
     <form className="stack" onSubmit={submit} data-testid="compose">
       <label className="field">
         <span>{t("broadcast.text")}</span>
-        <textarea rows={6} required value={text} onChange={(e) => setText(e.target.value)} placeholder={t("broadcast.text_hint")} data-testid="broadcast-text" />
+        <textarea rows={6} required={media.length === 0} value={text} onChange={(e) => setText(e.target.value)} placeholder={t("broadcast.text_hint")} data-testid="broadcast-text" />
       </label>
+      <div className="field">
+        <span>{t("content.media")}</span>
+        <div className="media-strip">
+          {media.map((file) => (
+            <span key={file.id} className="media-chip">
+              <Thumb media={file} className="mini" />
+              <button type="button" className="icon-button" aria-label={t("content.remove_media", { name: file.name })} onClick={() => setMedia([])}>
+                <Icon name="close" />
+              </button>
+            </span>
+          ))}
+          {media.length === 0 && (
+            <button type="button" className="button" onClick={() => setPicking(true)}>
+              <Icon name="plus" /> {t("content.add_media")}
+            </button>
+          )}
+        </div>
+      </div>
+      {picking && <DrivePicker chosen={media} max={1} onChange={setMedia} onClose={() => setPicking(false)} />}
       <ButtonsField buttons={buttons} onChange={setButtons} />
       <AudienceFields audience={audience} onChange={setAudience} />
       <div className="row end">
@@ -172,6 +196,11 @@ function Detail({ id }: { id: number }) {
   return (
     <section className="stack" data-testid="broadcast">
       <div className="card stack tight">
+        {b.media_kind && (
+          <span className="badge">
+            <Icon name="file" /> {b.media_kind}
+          </span>
+        )}
         <div className="message-preview" dangerouslySetInnerHTML={{ __html: b.text }} />
         {b.buttons.flat().map((button, index) => (
           <span key={index} className="button wide preview-button">

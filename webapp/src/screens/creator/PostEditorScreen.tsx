@@ -4,19 +4,18 @@
 import { useEffect, useState, type FormEvent } from "react";
 import * as content from "../../api/content";
 import type { Access, CreatorPost, PostDraft } from "../../api/content";
-import * as drive from "../../api/drive";
 import type { FileOut } from "../../api/types";
 import * as tasks from "../../api/tasks";
 import { goBack, navigate, useParams } from "../../app/router";
-import { useI18n, type Key } from "../../i18n";
+import { useI18n } from "../../i18n";
 import { Icon } from "../../ui/icons";
 import { Thumb } from "../../ui/media";
-import { Modal } from "../../ui/Modal";
 import { ErrorView, Loading } from "../../ui/states";
 import { toast } from "../../ui/toast";
 import { useAction } from "../../ui/useAction";
 import { useResource } from "../../ui/useResource";
 import { NumberField, fromLocalInput, toLocalInput } from "./common";
+import { DrivePicker } from "./DrivePicker";
 import "./creator.css";
 
 const ACCESS: Access[] = ["free", "vip", "ppv", "task"];
@@ -34,61 +33,6 @@ function draftOf(post: CreatorPost): PostDraft {
     file_ids: post.media.map((m) => m.id),
     pinned: post.pinned,
   };
-}
-
-type PickKind = "image" | "video" | "audio" | "application";
-const PICK_KINDS: [PickKind, Key][] = [
-  ["image", "kind.image"],
-  ["video", "kind.video"],
-  ["audio", "kind.audio"],
-  ["application", "content.documents"],
-];
-
-/** Media from the creator's drive: newest files first, tap to add or remove. */
-function DrivePicker(props: { chosen: FileOut[]; onChange: (files: FileOut[]) => void; onClose: () => void }) {
-  const { t } = useI18n();
-  const [kind, setKind] = useState<PickKind>("image");
-  const files = useResource((signal) => drive.search({ type: kind }, null, signal), [kind]);
-  const ids = new Set(props.chosen.map((f) => f.id));
-  return (
-    <Modal title={t("content.pick_media")} onClose={props.onClose} wide testId="media-picker">
-      <div className="chips" role="tablist">
-        {PICK_KINDS.map(([value, label]) => (
-          <button key={value} type="button" role="tab" className="chip" aria-selected={kind === value} onClick={() => setKind(value)}>
-            {t(label)}
-          </button>
-        ))}
-      </div>
-      {files.loading ? (
-        <Loading />
-      ) : files.error ? (
-        <ErrorView error={files.error} onRetry={files.reload} />
-      ) : !files.data?.files.length ? (
-        <span className="muted">{t("form.no_files_hint")}</span>
-      ) : (
-        <div className="pick-grid">
-          {files.data.files.map((file) => (
-            <button
-              key={file.id}
-              type="button"
-              className={ids.has(file.id) ? "pick chosen" : "pick"}
-              aria-pressed={ids.has(file.id)}
-              onClick={() => props.onChange(ids.has(file.id) ? props.chosen.filter((f) => f.id !== file.id) : [...props.chosen, file].slice(0, 10))}
-              data-testid="pick-file"
-            >
-              <Thumb media={file} />
-              <span className="ellipsis small">{file.name}</span>
-            </button>
-          ))}
-        </div>
-      )}
-      <div className="row end">
-        <button type="button" className="button primary" onClick={props.onClose} data-testid="pick-done">
-          {t("content.done")}
-        </button>
-      </div>
-    </Modal>
-  );
 }
 
 function AccessFields(props: { draft: PostDraft; set: (patch: Partial<PostDraft>) => void }) {
@@ -277,7 +221,7 @@ export default function PostEditorScreen() {
           {schedule ? t("content.schedule_action") : t("content.publish")}
         </button>
       </div>
-      {picking && <DrivePicker chosen={files} onChange={changeFiles} onClose={() => setPicking(false)} />}
+      {picking && <DrivePicker chosen={files} max={10} onChange={changeFiles} onClose={() => setPicking(false)} />}
     </form>
   );
 }
