@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Self
@@ -74,6 +75,13 @@ class Settings(BaseSettings):
     ton_merchant_address: str | None = None
     ton_platform_fee_bps: int = Field(default=500, ge=0, le=10_000)
     ton_platform_mnemonic: SecretStr | None = None
+    # TON payments: how long an invoice stays payable (seconds), how many transactions the
+    # watcher reads per request, and the smallest payout and a creator's payouts per rolling
+    # 24 hours (in TON).
+    ton_invoice_ttl: int = Field(default=1800, ge=60, le=7 * 86_400)
+    ton_watcher_page_size: int = Field(default=256, ge=1, le=1000)
+    ton_payout_min: Decimal = Decimal("1")
+    ton_payout_daily_cap: Decimal = Decimal("1000")
     ton_connect_app_name: str = "Atelier"
     ton_connect_terms_url: str | None = None
     ton_connect_privacy_url: str | None = None
@@ -132,6 +140,28 @@ class Settings(BaseSettings):
         if not mnemonic_is_valid(value.get_secret_value().split()):
             raise ValueError("ATELIER_TON_PLATFORM_MNEMONIC is not a valid 24-word TON mnemonic")
         return value
+
+    @field_validator("ton_payout_min", "ton_payout_daily_cap")
+    @classmethod
+    def _check_ton_amount(cls, value: Decimal) -> Decimal:
+        """A positive amount payable in whole nanotons."""
+        from core.ton.amounts import to_nano
+
+        if to_nano(value) <= 0:
+            raise ValueError("must be a positive amount of TON")
+        return value
+
+    @property
+    def ton_payout_min_nano(self) -> int:
+        from core.ton.amounts import to_nano
+
+        return to_nano(self.ton_payout_min)
+
+    @property
+    def ton_payout_daily_cap_nano(self) -> int:
+        from core.ton.amounts import to_nano
+
+        return to_nano(self.ton_payout_daily_cap)
 
     @property
     def ton_proof_domain_value(self) -> str:

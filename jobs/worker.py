@@ -40,6 +40,7 @@ from jobs.ledger_tasks import reconcile_ledger
 from jobs.notify import close_notifier
 from jobs.payments_tasks import PAYMENTS_CRON_JOBS, PAYMENTS_FUNCTIONS
 from jobs.stats_tasks import STATS_CRON_JOBS, STATS_FUNCTIONS
+from jobs.ton.tasks import TON_CRON_JOBS, TON_FUNCTIONS
 from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
 
@@ -54,6 +55,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *DRIVE_FUNCTIONS,
     *STATS_FUNCTIONS,
     *CONTENT_FUNCTIONS,
+    *TON_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -70,6 +72,7 @@ CRON_JOBS: list[CronJob] = [
     *PAYMENTS_CRON_JOBS,  # Stars reconciliation, plan reminders and expiry
     *STATS_CRON_JOBS,  # issue 8: daily stats rollups, every ten minutes
     *CONTENT_CRON_JOBS,  # scheduled posts, VIP reminders and expiry
+    *TON_CRON_JOBS,  # the TON payment watcher (every 10 s) and creator payouts (every minute)
 ]
 
 JOB_TIMEOUT_S = 300

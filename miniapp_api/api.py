@@ -14,6 +14,7 @@ from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.content import endpoints as content
 from miniapp_api.creator import endpoints as creator
+from miniapp_api.creator import ton as creator_ton
 from miniapp_api.creator.content import endpoints as creator_content
 from miniapp_api.creator.dashboard import endpoints as creator_dashboard
 from miniapp_api.creator.settings import endpoints as creator_settings
@@ -39,6 +40,7 @@ api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
 api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
 api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
 api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
+api_router.include_router(creator_ton.router, prefix="/creator/ton", tags=["creator", "ton"])
 api_router.include_router(ton.router, prefix="/ton", tags=["ton"])
 api_router.include_router(tasks.router, prefix="/tasks", tags=["tasks"])
 api_router.include_router(creator_tasks.router, prefix="/creator/tasks", tags=["creator"])

@@ -804,6 +804,41 @@ TEXTS: dict[str, TextSpec] = {
             N_("Your {{ package }} membership has ended. Send /vip to join again."),
             "package",
         ),
+        _spec(
+            "ton.paid_credits",
+            N_(
+                "Payment received: {{ amount }} TON. {{ credits }} credits were added.\n"
+                "Your balance: {{ balance }} credits."
+            ),
+            "amount",
+            "credits",
+            "balance",
+        ),
+        _spec(
+            "ton.paid",
+            N_("Payment received: {{ amount }} TON. Thank you, your purchase is unlocked!"),
+            "amount",
+        ),
+        _spec(
+            "ton.overpaid",
+            N_(
+                "You sent {{ extra }} TON more than the price. The difference is on record: "
+                "ask the creator if you would like it back."
+            ),
+            "extra",
+        ),
+        _spec(
+            "ton.underpaid",
+            N_(
+                "We received {{ received }} TON, but the price is {{ due }} TON, so nothing "
+                "was unlocked yet. Send the missing {{ missing }} TON with the same comment to "
+                "complete the payment: {{ comment }}"
+            ),
+            "received",
+            "due",
+            "missing",
+            "comment",
+        ),
     )
 }
 

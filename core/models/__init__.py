@@ -33,6 +33,13 @@ from core.models.stats import ActivitySource, TenantDailyStat, UserActivityDay
 from core.models.tasks import CompletionStatus, Task, TaskCompletion, TaskKind, TaskProblem
 from core.models.tenant import Tenant, TenantAdmin, TenantBot, TenantRole
 from core.models.ton import TonWallet
+from core.models.ton_payments import (
+    TonInvoice,
+    TonPayout,
+    TonPrice,
+    TonTransaction,
+    TonWatchCursor,
+)
 from core.models.user import User
 
 __all__ = [
@@ -75,7 +82,12 @@ __all__ = [
     "TenantSubscription",
     "TenantText",
     "TenantToolSettings",
+    "TonInvoice",
+    "TonPayout",
+    "TonPrice",
+    "TonTransaction",
     "TonWallet",
+    "TonWatchCursor",
     "Tool",
     "ToolCategory",
     "ToolFavourite",

@@ -12,6 +12,10 @@ stand-in), shared by wallet linking (``get_public_key``) and the payment watcher
 * Get-methods: ``POST /api/v3/runGetMethod`` with ``{"address", "method", "stack"}``; the answer
   ``{"exit_code", "stack": [{"type": "num", "value": "0x…"}, …]}`` (the v2 shape
   ``{"ok", "result": {"exit_code", "stack": [["num", "0x…"]]}}`` is read as well).
+* Transactions: ``GET /api/v3/transactions?account=&start_lt=&sort=asc&limit=`` (``start_lt``
+  inclusive), read by :mod:`core.ton.transactions`; only blocks the indexer has are listed.
+* Sending: ``POST /api/v3/message`` with ``{"boc"}`` — never retried by the client (a timeout
+  may hide a message that *was* applied); the caller decides, after looking at the chain.
 
 Usage::
 
@@ -19,7 +23,8 @@ Usage::
         result = await toncenter.run_get_method(address, "seqno")
         seqno = result.int_at(0)
         key = await toncenter.get_public_key(address)   # bytes | None
-        page = await toncenter.get("/api/v3/transactions", params={"account": ..., ...})
+        txs = await toncenter.transactions(merchant, start_lt=cursor + 1, limit=256)
+        await toncenter.send_boc(signed.boc_b64)   # no retries: look at the chain instead
 
 :meth:`ToncenterClient.from_settings` builds one from ``TON_API_BASE``/``TON_API_KEY``.
 """
@@ -38,10 +43,14 @@ import httpx
 from core.errors import UpstreamError
 from core.settings import Settings
 from core.ton.address import TonAddress
+from core.ton.transactions import ChainTransaction, parse_transactions
 
 logger = logging.getLogger(__name__)
 
 RUN_GET_METHOD_PATH = "/api/v3/runGetMethod"
+TRANSACTIONS_PATH = "/api/v3/transactions"
+SEND_MESSAGE_PATH = "/api/v3/message"
+UNINITIALIZED_EXIT_CODES = frozenset({-13, -14})  # no code to run: the seqno of a fresh wallet
 _RETRIED_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -193,6 +202,45 @@ class ToncenterClient:
         if not 0 <= value < 2**256:
             raise TonApiError("get_public_key returned a number that is not a key")
         return value.to_bytes(32, "big")
+
+    async def seqno(self, address: TonAddress) -> int:
+        """The wallet's ``seqno``; 0 for an account without code yet (it deploys with 0)."""
+        result = await self.run_get_method(address, "seqno")
+        if result.exit_code in UNINITIALIZED_EXIT_CODES:
+            return 0
+        if not result.ok or not result.stack:
+            raise TonApiError(f"seqno failed with exit code {result.exit_code}")
+        return result.int_at(0)
+
+    async def transactions(
+        self,
+        account: TonAddress,
+        *,
+        start_lt: int | None = None,
+        end_lt: int | None = None,
+        start_utime: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        sort: str = "asc",
+    ) -> list[ChainTransaction]:
+        """One page of ``account``'s transactions with ``start_lt <= lt <= end_lt``."""
+        params: dict[str, Any] = {"account": account.raw, "limit": limit, "sort": sort}
+        optional = {
+            "start_lt": start_lt,
+            "end_lt": end_lt,
+            "start_utime": start_utime,
+            "offset": offset or None,
+        }
+        params.update({key: value for key, value in optional.items() if value is not None})
+        body = await self.get(TRANSACTIONS_PATH, params=params)
+        try:
+            return parse_transactions(body)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TonApiError(f"the TON API sent transactions we cannot read: {exc}") from None
+
+    async def send_boc(self, boc_b64: str) -> Any:
+        """Hand a signed external message to the network, once (no retries here)."""
+        return await self.request("POST", SEND_MESSAGE_PATH, retry=False, json={"boc": boc_b64})
 
 
 class ToncenterPublicKeys:

@@ -1,1 +1,2 @@
-"""Mini App TON: proof payloads, linking a wallet with a verified ``ton_proof``, the manifest."""
+"""Mini App TON: proof payloads, linking a wallet with a verified ``ton_proof``, the manifest,
+TON prices and invoices."""

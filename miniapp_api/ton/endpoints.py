@@ -1,30 +1,43 @@
-"""TON routes: ``/api/v1/ton/...`` for linking a wallet, and the TON Connect manifest at the
-root (``/tonconnect-manifest.json``, with its icon), which wallets fetch from their own origin —
-hence ``Access-Control-Allow-Origin: *`` on both."""
+"""TON routes: ``/api/v1/ton/...`` for linking a wallet and paying invoices, and the TON
+Connect manifest at the root (``/tonconnect-manifest.json``, with its icon), which wallets fetch
+from their own origin — hence ``Access-Control-Allow-Origin: *`` on both.
+
+Paying: ``GET /prices`` (what is for sale in TON), ``POST /invoices`` (``{kind, item_id}`` → the
+invoice with the ``sendTransaction`` request for ``@tonconnect/ui`` and a ``ton://`` link) and
+``GET /invoices/{id}`` (its status, to poll). The invoice is paid by the chain alone — the BoC a
+wallet hands back after ``sendTransaction`` is never sent here and never trusted."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from core.models import TonWallet
+from core.models import TonInvoice, TonPrice, TonWallet
+from core.settings import Settings
+from core.ton.amounts import format_ton
 from core.ton.toncenter import ToncenterPublicKeys
 from miniapp_api.auth.deps import TenantDep, UserDep
 from miniapp_api.deps import RedisDep, SessionDep, SettingsDep
 from miniapp_api.ton.schemas import (
     ProofPayloadOut,
+    TonConnectRequestOut,
+    TonInvoiceIn,
+    TonInvoiceOut,
+    TonPriceOut,
+    TonPricesOut,
     TonProofIn,
     TonWalletOut,
     TonWalletStateOut,
 )
-from tenants.ton import service
+from tenants.ton import invoices, service
 
 router = APIRouter()
 manifest_router = APIRouter(include_in_schema=False)
 
-ICON_PATH = Path(__file__).resolve().parent.parent / "static" / "tonconnect-icon.png"
+ICON_PATH = FilePath(__file__).resolve().parent.parent / "static" / "tonconnect-icon.png"
 ICON_ROUTE = "/tonconnect-icon.png"
 _PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
 
@@ -84,6 +97,78 @@ async def unlink_wallet(user: UserDep, session: SessionDep) -> Response:
     """Forget the linked wallet (nothing linked: also 204)."""
     await service.unlink_wallet(session, user.tenant_id, user.user_id)
     return Response(status_code=204)
+
+
+def price_out(price: TonPrice) -> TonPriceOut:
+    return TonPriceOut(
+        kind=price.item_kind,
+        item_id=price.item_id,
+        asset=price.asset,
+        amount=str(price.amount),
+        amount_ton=format_ton(price.amount),
+    )
+
+
+def invoice_out(invoice: TonInvoice, settings: Settings) -> TonInvoiceOut:
+    request = invoices.payment_request(invoice, settings)
+    return TonInvoiceOut(
+        id=invoice.id,
+        kind=invoice.kind,
+        item_id=invoice.item_id,
+        asset=invoice.asset,
+        status=invoices.status_of(invoice).value,
+        amount_due=str(invoice.amount_due),
+        amount_due_ton=format_ton(invoice.amount_due),
+        amount_received=str(invoice.amount_received),
+        overpaid=str(invoice.overpaid),
+        credits=invoice.credits,
+        comment=invoice.comment,
+        address=invoices.merchant_form(invoice, settings),
+        expires_at=invoice.expires_at,
+        paid_at=invoice.paid_at,
+        paid_late=invoice.paid_late,
+        ton_connect=(TonConnectRequestOut.model_validate(request.ton_connect) if request else None),
+        link=request.link if request else None,
+    )
+
+
+@router.get("/prices")
+async def list_prices(user: UserDep, session: SessionDep) -> TonPricesOut:
+    """What this bot sells in TON."""
+    prices = await invoices.list_prices(session, user.tenant_id)
+    return TonPricesOut(items=[price_out(price) for price in prices])
+
+
+@router.post("/invoices", status_code=status.HTTP_201_CREATED)
+async def create_invoice(
+    body: TonInvoiceIn,
+    user: UserDep,
+    _tenant: TenantDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TonInvoiceOut:
+    """An invoice for one item at its TON price: pay it with the request or link returned."""
+    invoice = await invoices.create_invoice(
+        session,
+        settings,
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        kind=body.kind,
+        item_id=body.item_id,
+    )
+    return invoice_out(invoice, settings)
+
+
+@router.get("/invoices/{invoice_id}")
+async def get_invoice(
+    invoice_id: Annotated[int, Path(gt=0, lt=2**63)],
+    user: UserDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TonInvoiceOut:
+    """The fan's invoice as the chain has settled it so far (poll it after sending)."""
+    invoice = await invoices.get_invoice(session, user.tenant_id, user.user_id, invoice_id)
+    return invoice_out(invoice, settings)
 
 
 @manifest_router.get("/tonconnect-manifest.json")

@@ -65,3 +65,60 @@ class TonWalletOut(BaseModel):
 
 class TonWalletStateOut(BaseModel):
     wallet: TonWalletOut | None
+
+
+# -- payments ------------------------------------------------------------------------------------
+
+
+class TonPriceOut(BaseModel):
+    kind: str = Field(description="credits | ppv | vip")
+    item_id: int
+    asset: str = Field(description="`TON`, or a jetton master address.")
+    amount: str = Field(description="Minimal units of the asset (nanotons for TON), a string.")
+    amount_ton: str = Field(description="The same in TON, e.g. `1.5`.")
+
+
+class TonPricesOut(BaseModel):
+    items: list[TonPriceOut]
+
+
+class TonInvoiceIn(BaseModel):
+    kind: str = Field(max_length=16, description="credits | ppv | vip")
+    item_id: int = Field(gt=0, lt=2**63)
+
+
+class TonTransferMessageOut(BaseModel):
+    address: str = Field(description="The merchant, user-friendly and non-bounceable.")
+    amount: str = Field(description="Nanotons, a string.")
+    payload: str = Field(description="Base64 BoC of the comment cell.")
+
+
+class TonConnectRequestOut(BaseModel):
+    """Hand this to `tonConnectUI.sendTransaction` as it is."""
+
+    validUntil: int
+    network: str
+    messages: list[TonTransferMessageOut]
+
+
+class TonInvoiceOut(BaseModel):
+    id: int
+    kind: str
+    item_id: int
+    asset: str
+    status: str = Field(description="pending | paid | underpaid | expired")
+    amount_due: str = Field(description="Nanotons.")
+    amount_due_ton: str
+    amount_received: str
+    overpaid: str
+    credits: int
+    comment: str = Field(description="Must be sent as the transfer's text comment.")
+    address: str = Field(description="Where to pay: the merchant, non-bounceable.")
+    expires_at: datetime
+    paid_at: datetime | None
+    paid_late: bool
+    ton_connect: TonConnectRequestOut | None = Field(
+        description="What is still to pay (the rest of an under-payment), for TON Connect; "
+        "null once paid."
+    )
+    link: str | None = Field(description="The same as a `ton://transfer` link; null once paid.")

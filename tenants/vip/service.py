@@ -364,6 +364,35 @@ async def apply_vip_payment(
     return VipCharge(sub, package, first=first, reopened=not was_open)
 
 
+async def apply_one_off_period(
+    session: AsyncSession,
+    tenant_id: int,
+    *,
+    user_id: int,
+    package_id: int,
+    reference: str,
+    now: datetime,
+) -> VipSubscription | None:
+    """Thirty days paid once, outside Telegram's subscriptions (a TON payment): the period runs
+    on from its end while open, never renews by itself. ``reference`` (e.g. ``ton:<invoice>``)
+    makes it idempotent: the same reference twice extends once."""
+    package = await repo.get_package(session, tenant_id, package_id)
+    if package is None:
+        return None
+    sub = await repo.locked_subscription(session, tenant_id, user_id, package.id, now)
+    if sub.last_charge_id == reference:
+        return sub
+    start = max(sub.period_end, now) if is_open(sub, now) else now
+    sub.period_end = start + PERIOD
+    sub.status = VipStatus.ACTIVE
+    sub.is_recurring = False
+    sub.last_charge_id = reference
+    sub.expired_at = sub.channel_removed_at = None
+    sub.updated_at = now
+    await session.flush()
+    return sub
+
+
 async def charge_summary(
     session: AsyncSession, order: Order
 ) -> tuple[VipSubscription, VipPackage, bool] | None:

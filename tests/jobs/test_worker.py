@@ -39,6 +39,8 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:rollup_stats",
         "cron:publish_due_posts",
         "cron:expire_vip",
+        "cron:ton_watch",
+        "cron:ton_payouts",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}
