@@ -107,8 +107,10 @@ const POLL_MS = [1000, 1500, 2000, 3000, 5000];
 
 /**
  * Pay one item in TON: an invoice from our API, the wallet asked to send exactly its request
- * (connecting first if needed), then the invoice polled until the watcher has seen it on chain.
- * Resolves with the last state seen (`paid`, or still `pending` after ~2 minutes).
+ * (connecting first if needed), and the invoice polled meanwhile until the watcher has seen the
+ * transfer on chain. The chain is the truth: polling does not wait for the wallet's answer
+ * (which may come late, or never, over the bridge), but a refusal from the wallet ends it.
+ * Resolves with the last state seen (`paid`, or still `pending` after ~3 minutes).
  */
 export async function payWithTon(
   lang: Lang,
@@ -120,16 +122,24 @@ export async function payWithTon(
   await ui.connectionRestored;
   if (!ui.connected) await connectAndLink(lang);
   let invoice = await ton.createInvoice(kind, itemId);
+  let refused: unknown = null;
   if (invoice.ton_connect) {
-    await ui.sendTransaction({
-      validUntil: invoice.ton_connect.validUntil,
-      network: invoice.ton_connect.network as never,
-      messages: invoice.ton_connect.messages,
-    });
+    const request = invoice.ton_connect;
+    const created = invoice;
+    ui.sendTransaction({
+      validUntil: request.validUntil,
+      network: request.network as never,
+      messages: request.messages,
+    }).then(
+      () => onSent?.(created),
+      (error: unknown) => {
+        refused = error;
+      },
+    );
   }
-  onSent?.(invoice);
-  for (let attempt = 0; attempt < 40 && invoice.status === "pending"; attempt += 1) {
+  for (let attempt = 0; attempt < 45 && invoice.status === "pending"; attempt += 1) {
     await new Promise((resolve) => window.setTimeout(resolve, POLL_MS[Math.min(attempt, POLL_MS.length - 1)]));
+    if (refused) throw refused;
     invoice = await ton.getInvoice(invoice.id);
   }
   return invoice;
