@@ -68,6 +68,7 @@ def feature_routers() -> list[Router]:
     routers one by one, so the manager bot's router (one cheap filter for everyone else) comes
     first and the catch-all fallback last."""
     from bot.assistant import handlers as assistant  # issue 6: free text, after all commands
+    from bot.broadcasts import handlers as broadcasts  # issue 8: admins only
     from bot.fallback import handlers as fallback
     from bot.feed import handlers as feed  # issue 8: premium content
     from bot.generation import handlers as generation  # issue 6
@@ -87,6 +88,7 @@ def feature_routers() -> list[Router]:
         payments,
         start,
         settings,
+        broadcasts,
         wallet,
         feed,
         vip,

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     telegram_webapp_public_key: str | None = None
     # A TrueType font for the labels of the /stats chart (default: DejaVu Sans where installed).
     chart_font: str | None = None
+    # Broadcasts: messages per second per bot (Telegram allows about 30 in bulk), shared by
+    # every worker process through Redis.
+    broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

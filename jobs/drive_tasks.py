@@ -4,7 +4,9 @@
 file (never the whole object in memory), measures it and stores a thumbnail next to it; an
 image that turns out to be a decompression bomb keeps no thumbnail. ``drive_delete_objects``
 removes the storage objects of rows whose deletion committed. ``purge_drive_trash`` (daily
-cron) deletes what has been in any trash for 30 days, in batches.
+cron) deletes what has been in any trash for 30 days, in batches. ``reconcile_all_drive_usage``
+(daily cron) queues ``reconcile_drive_usage`` per tenant: each recomputes one tenant's usage
+counters from its files in its own short transaction (it holds the tenant's uploads meanwhile).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import tenant_select
 from core.drive import service as drive
 from core.models import File
+from core.queue import defer_job
 from jobs import media
 from jobs.generation.runner import storage_of
 from jobs.wrapper import JobContext, task
@@ -78,10 +81,30 @@ async def purge_drive_trash(ctx: JobContext, session: AsyncSession) -> int:
     return await drive.purge_expired(session)
 
 
+@task
+async def reconcile_drive_usage(
+    ctx: JobContext, session: AsyncSession, tenant_id: int
+) -> dict[str, int]:
+    drift = await drive.reconcile_usage(session, tenant_id)
+    for row in drift:
+        logger.warning("drive usage of tenant %d drifted and was fixed: %s", tenant_id, row)
+    return {"tenant_id": tenant_id, "drifted": len(drift)}
+
+
+@task
+async def reconcile_all_drive_usage(ctx: JobContext, session: AsyncSession) -> int:
+    tenant_ids = await drive.tenants_with_usage(session)
+    for tenant_id in tenant_ids:
+        defer_job(session, "reconcile_drive_usage", tenant_id)
+    return len(tenant_ids)
+
+
 DRIVE_FUNCTIONS: list[Callable[..., Any]] = [
     drive_file_metadata,
     drive_delete_objects,
     purge_drive_trash,
+    reconcile_drive_usage,
+    reconcile_all_drive_usage,
 ]
 DRIVE_CRON_JOBS: list[CronJob] = [
     cron(
@@ -89,5 +112,11 @@ DRIVE_CRON_JOBS: list[CronJob] = [
         name="cron:purge_drive_trash",
         hour=3,
         minute=41,
-    )
+    ),
+    cron(
+        cast(WorkerCoroutine, reconcile_all_drive_usage),
+        name="cron:reconcile_all_drive_usage",
+        hour=4,
+        minute=17,
+    ),
 ]

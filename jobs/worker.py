@@ -33,6 +33,7 @@ from arq.worker import Function, Worker
 from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
+from jobs.broadcasts.tasks import BROADCAST_CRON_JOBS, BROADCAST_FUNCTIONS
 from jobs.content_tasks import CONTENT_CRON_JOBS, CONTENT_FUNCTIONS
 from jobs.drive_tasks import DRIVE_CRON_JOBS, DRIVE_FUNCTIONS
 from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
@@ -56,6 +57,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *STATS_FUNCTIONS,
     *CONTENT_FUNCTIONS,
     *TON_FUNCTIONS,
+    *BROADCAST_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -73,6 +75,7 @@ CRON_JOBS: list[CronJob] = [
     *STATS_CRON_JOBS,  # issue 8: daily stats rollups, every ten minutes
     *CONTENT_CRON_JOBS,  # scheduled posts, VIP reminders and expiry
     *TON_CRON_JOBS,  # the TON payment watcher (every 10 s) and creator payouts (every minute)
+    *BROADCAST_CRON_JOBS,  # resume broadcasts whose worker died or whose quota is back
 ]
 
 JOB_TIMEOUT_S = 300

@@ -15,6 +15,7 @@ from miniapp_api.catalog import endpoints as catalog
 from miniapp_api.content import endpoints as content
 from miniapp_api.creator import endpoints as creator
 from miniapp_api.creator import ton as creator_ton
+from miniapp_api.creator.broadcasts import endpoints as creator_broadcasts
 from miniapp_api.creator.content import endpoints as creator_content
 from miniapp_api.creator.dashboard import endpoints as creator_dashboard
 from miniapp_api.creator.settings import endpoints as creator_settings
@@ -55,3 +56,4 @@ api_router.include_router(content.media_router, prefix="/content", tags=["conten
 api_router.include_router(vip.router, prefix="/vip", tags=["vip"])
 api_router.include_router(creator_content.router, prefix="/creator/content", tags=["creator"])
 api_router.include_router(creator_vip.router, prefix="/creator/vip", tags=["creator"])
+api_router.include_router(creator_broadcasts.router, prefix="/creator/broadcasts", tags=["creator"])

@@ -16,6 +16,9 @@ class PlanLimits:
     storage_quota_bytes: int | None
     monthly_credits: int
     api_access: bool
+    #: Broadcast messages a tenant may send per UTC day (every recipient of every broadcast
+    #: counts once; a 429 that was retried does not). ``None``: unlimited.
+    daily_broadcast_messages: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +32,27 @@ class Plan:
 PLANS: dict[str, Plan] = {
     plan.code: plan
     for plan in (
-        Plan("basic", "Basic", PlanLimits(5, 100, 5 * GIB, 1_000, api_access=False)),
-        Plan("advanced", "Advanced", PlanLimits(15, 500, 25 * GIB, 5_000, api_access=False)),
-        Plan("premium", "Premium", PlanLimits(None, 2_000, 100 * GIB, 20_000, api_access=True)),
+        Plan(
+            "basic",
+            "Basic",
+            PlanLimits(
+                5, 100, 5 * GIB, 1_000, api_access=False, daily_broadcast_messages=2_000
+            ),
+        ),
+        Plan(
+            "advanced",
+            "Advanced",
+            PlanLimits(
+                15, 500, 25 * GIB, 5_000, api_access=False, daily_broadcast_messages=10_000
+            ),
+        ),
+        Plan(
+            "premium",
+            "Premium",
+            PlanLimits(
+                None, 2_000, 100 * GIB, 20_000, api_access=True, daily_broadcast_messages=50_000
+            ),
+        ),
         Plan(
             "enterprise",
             "Enterprise",

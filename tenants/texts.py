@@ -839,6 +839,84 @@ TEXTS: dict[str, TextSpec] = {
             "missing",
             "comment",
         ),
+        # -- broadcasts, for the creator and co-admins (issue 8)
+        _spec(
+            "broadcast.ask",
+            N_(
+                "Send me the message for your fans: text, or a photo, video, audio or document "
+                "with a caption. Formatting and links are kept. Send /cancel to stop."
+            ),
+        ),
+        _spec("broadcast.invalid", N_("I can't broadcast this: {{ problem }}"), "problem"),
+        _spec(
+            "broadcast.unsupported", N_("Send text, a photo, a video, an audio file or a document.")
+        ),
+        _spec(
+            "broadcast.pick_audience", N_("This is how your fans will see it ☝️\nWho should get it?")
+        ),
+        _spec("broadcast.audience_all", N_("Everyone")),
+        _spec("broadcast.audience_inactive", N_("Inactive for {{ days }} days"), "days"),
+        _spec(
+            "broadcast.confirm", N_("{{ count }} fans will get this message. Send it now?"), "count"
+        ),
+        _spec("broadcast.nobody", N_("No fan matches this audience. Pick another one.")),
+        _spec("broadcast.send_button", N_("Send now")),
+        _spec("broadcast.cancel_button", N_("Cancel")),
+        _spec("broadcast.pause_button", N_("Pause")),
+        _spec("broadcast.resume_button", N_("Resume")),
+        _spec(
+            "broadcast.progress",
+            N_(
+                "📣 Sending: {{ done }} of {{ total }}\n"
+                "✅ {{ sent }} sent · ❌ {{ failed }} failed · 🚫 {{ blocked }} blocked\n"
+                "{{ rate }} messages/s, about {{ eta }} s left"
+            ),
+            "done",
+            "total",
+            "sent",
+            "failed",
+            "blocked",
+            "rate",
+            "eta",
+        ),
+        _spec(
+            "broadcast.paused",
+            N_("⏸ Paused at {{ done }} of {{ total }} ({{ sent }} sent)."),
+            "done",
+            "total",
+            "sent",
+        ),
+        _spec(
+            "broadcast.limited",
+            N_(
+                "⏳ Your plan's daily broadcast limit is reached at {{ done }} of {{ total }}. "
+                "Sending continues by itself tomorrow or after a plan upgrade."
+            ),
+            "done",
+            "total",
+        ),
+        _spec(
+            "broadcast.done",
+            N_(
+                "✅ Broadcast finished: {{ sent }} sent, {{ failed }} failed, {{ blocked }} "
+                "blocked the bot."
+            ),
+            "sent",
+            "failed",
+            "blocked",
+        ),
+        _spec(
+            "broadcast.cancelled",
+            N_("⏹ Broadcast cancelled: {{ sent }} of {{ total }} were sent."),
+            "sent",
+            "total",
+        ),
+        _spec(
+            "broadcast.busy",
+            N_("Another broadcast is still being sent. Wait for it to finish or cancel it first."),
+        ),
+        _spec("broadcast.stale", N_("This broadcast can't be changed any more.")),
+        _spec("broadcast.dropped", N_("OK, this broadcast is dropped.")),
     )
 }
 

@@ -63,6 +63,19 @@ class Page:
     tags: dict[int, list[str]]
     next_cursor: str | None
     folders: Sequence[Folder] = field(default_factory=tuple)
+    breadcrumbs: Sequence[Folder] = field(default_factory=tuple)
+    """The listed folder and its parents, root first (empty at the root and in searches)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDrift:
+    """A counter row that did not match the files (``user_id`` None: the tenant's row)."""
+
+    user_id: int | None
+    counted_bytes: int
+    actual_bytes: int
+    counted_files: int
+    actual_files: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +229,15 @@ async def folder_tree(session: AsyncSession, tenant_id: int, user_id: int) -> Se
 async def breadcrumbs(
     session: AsyncSession, tenant_id: int, user_id: int, folder_id: int | None
 ) -> list[Folder]:
+    """The live folder and its parents, root first, in one query; a trashed, unknown or
+    someone else's folder is :class:`NotFoundError` (a live folder's parents are live:
+    trashing a folder trashes what is below it)."""
     if folder_id is None:
         return []
-    await get_folder(session, tenant_id, user_id, folder_id)
-    return await repo.ancestors(session, tenant_id, user_id, folder_id)
+    chain = await repo.ancestors(session, tenant_id, user_id, folder_id)
+    if not chain or chain[-1].deleted_at is not None:
+        raise NotFoundError("folder not found", folder_id=folder_id)
+    return chain
 
 
 async def trash_folder(session: AsyncSession, tenant_id: int, user_id: int, folder_id: int) -> None:
@@ -278,13 +296,20 @@ async def list_folder(
     cursor: str | None = None,
     limit: int = 100,
 ) -> Page:
-    """One page of a folder: its subfolders (first page only) and up to ``limit`` files."""
-    if folder_id is not None:
-        await get_folder(session, tenant_id, user_id, folder_id)
+    """One page of a folder: its breadcrumbs, its subfolders (first page only) and up to
+    ``limit`` files, keyset-paginated on (sort column, id) so ties never repeat or skip."""
     kind = f"{sort}:{'desc' if descending else 'asc'}"
     after = _decode_cursor(cursor, kind)
     limit = max(1, min(limit, MAX_PAGE))
-    files = await repo.list_files(
+    crumbs, folders = await repo.crumbs_and_children(
+        session, tenant_id, user_id, folder_id, children=after is None
+    )
+    if folder_id is not None and (not crumbs or crumbs[-1].deleted_at is not None):
+        raise NotFoundError("folder not found", folder_id=folder_id)
+    # Only the files' statement depends on how big this fan's folder is; planning the one
+    # above afresh each time would cost more than its generic plan ever loses.
+    await repo.plan_with_values(session)
+    files, tags = await repo.list_files(
         session,
         tenant_id,
         user_id,
@@ -294,13 +319,12 @@ async def list_folder(
         after=after,
         limit=limit,
     )
-    column = repo.SORT_COLUMNS[sort].key
-    folders = () if after else await repo.child_folders(session, tenant_id, user_id, folder_id)
     return Page(
         files=files,
-        tags=await repo.tags_of(session, tenant_id, [f.id for f in files]),
-        next_cursor=_next_cursor(kind, files, limit, column),
+        tags=tags,
+        next_cursor=_next_cursor(kind, files, limit, repo.SORT_COLUMNS[sort].key),
         folders=folders,
+        breadcrumbs=crumbs,
     )
 
 
@@ -321,20 +345,18 @@ async def search(
         raise ValidationError("give at least one of q, tag or type")
     after = _decode_cursor(cursor, "search")
     limit = max(1, min(limit, MAX_PAGE))
-    mime_prefix = None if kind is None else (kind if "/" in kind else f"{kind}/")
-    files = await repo.search_files(
-        session,
-        tenant_id,
-        user_id,
-        query=query,
-        tag=tag.strip().lower() if tag else None,
-        mime_prefix=mime_prefix,
-        after=after,
-        limit=limit,
+    wanted = repo.SearchFilter(
+        query=query or None,
+        tag=" ".join(unicodedata.normalize("NFC", tag).split()).lower() if tag else None,
+        mime_prefix=None if kind is None else (kind if "/" in kind else f"{kind}/"),
+    )
+    await repo.plan_with_values(session)
+    files, tags = await repo.search_files(
+        session, tenant_id, user_id, wanted, after=after, limit=limit
     )
     return Page(
         files=files,
-        tags=await repo.tags_of(session, tenant_id, [f.id for f in files]),
+        tags=tags,
         next_cursor=_next_cursor("search", files, limit, "created_at"),
     )
 
@@ -473,13 +495,55 @@ async def purge_expired(
 
 
 async def usage(session: AsyncSession, tenant: Tenant, user_id: int) -> Usage:
+    """Storage used by the user and their tenant (trash included) against the tenant's
+    quota: two rows of the counters, never a sum over the files."""
     quota = effective_limits(tenant.plan, tenant.config).storage_quota_bytes
+    tenant_bytes, user_bytes = await repo.usage_of(session, tenant.id, user_id)
     return Usage(
-        user_bytes=await repo.bytes_used(session, tenant.id, user_id),
-        tenant_bytes=await repo.bytes_used(session, tenant.id),
+        user_bytes=user_bytes,
+        tenant_bytes=tenant_bytes,
         quota_bytes=quota,
         max_file_bytes=MAX_FILE_BYTES,
     )
+
+
+async def reconcile_usage(session: AsyncSession, tenant_id: int) -> list[UsageDrift]:
+    """Recompute the tenant's usage counters from its files and fix those that drifted.
+
+    The triggers keep the counters exact; this is the safety net for what bypasses them
+    (rows written with triggers disabled, a restore from a partial backup). The tenant's
+    counter row is held first, which keeps every writer of the tenant's files waiting until
+    the commit, so the sums and the counters describe the same files."""
+    await repo.lock_usage(session, tenant_id)
+    actual = await repo.usage_from_files(session, tenant_id)
+    counted = await repo.usage_rows(session, tenant_id)
+    fixes = {
+        key: actual.get(key, (0, 0))
+        for key in actual.keys() | counted.keys()
+        if actual.get(key, (0, 0)) != counted.get(key, (0, 0))
+    }
+    await repo.write_usage(session, tenant_id, fixes)
+    return [
+        _drift(key, counted.get(key, (0, 0)), fixes[key])
+        for key in sorted(fixes, key=lambda k: k[0])
+    ]
+
+
+def _drift(
+    key: tuple[int, int | None], counted: tuple[int, int], actual: tuple[int, int]
+) -> UsageDrift:
+    return UsageDrift(
+        user_id=key[1],
+        counted_bytes=counted[0],
+        actual_bytes=actual[0],
+        counted_files=counted[1],
+        actual_files=actual[1],
+    )
+
+
+async def tenants_with_usage(session: AsyncSession) -> list[int]:
+    """Every tenant that has stored a file (what the reconciliation cron goes through)."""
+    return await repo.tenants_with_usage(session)
 
 
 async def _with_head(chunks: AsyncIterator[bytes]) -> tuple[bytes, AsyncIterator[bytes]]:
@@ -536,7 +600,7 @@ async def upload(
     quota = effective_limits(tenant.plan, tenant.config).storage_quota_bytes
     room = MAX_FILE_BYTES
     if quota is not None:
-        room = min(room, quota - await repo.bytes_used(session, tenant.id))
+        room = min(room, quota - await repo.tenant_bytes(session, tenant.id))
     if room <= 0 or (declared_size is not None and declared_size > room):
         raise QuotaExceededError("the file does not fit in the storage quota", room=max(room, 0))
     head, stream = await _with_head(chunks)
@@ -564,9 +628,23 @@ async def upload(
     )
     session.add(file)
     await session.flush()
+    await _check_quota_after_insert(session, storage, tenant.id, quota, stored.key)
     if mime.split("/")[0] in ("image", "video", "audio"):
         defer_job(session, METADATA_TASK, file.id, tenant.id)
     return file
+
+
+async def _check_quota_after_insert(
+    session: AsyncSession, storage: Storage, tenant_id: int, quota: int | None, key: str
+) -> None:
+    """The quota again, now exactly: the insert's trigger holds the tenant's counter until
+    commit, so uploads that all saw room before streaming cannot together overshoot it."""
+    if quota is None:
+        return
+    used = await repo.tenant_bytes(session, tenant_id)
+    if used > quota:
+        await storage.delete(key)
+        raise QuotaExceededError("the file does not fit in the storage quota", room=0)
 
 
 # -- share links -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, imported here so ``Base.metadata`` (and alembic) sees them all."""
 
 from core.models.bot import Referral, TenantText
+from core.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
 from core.models.content import (
     MediaKind,
@@ -17,7 +18,7 @@ from core.models.content import (
     VipStatus,
     VipSubscription,
 )
-from core.models.drive import File, Folder
+from core.models.drive import DriveUsage, File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
 from core.models.ledger import LedgerAccount, LedgerEntry
@@ -44,8 +45,13 @@ from core.models.user import User
 
 __all__ = [
     "ActivitySource",
+    "Broadcast",
+    "BroadcastDelivery",
+    "BroadcastStatus",
     "CompletionStatus",
     "CreditPack",
+    "DeliveryStatus",
+    "DriveUsage",
     "File",
     "FileTag",
     "Folder",

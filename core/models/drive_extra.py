@@ -16,11 +16,17 @@ from core.db import Base, BigIntId, TenantOwned, TimestampMixin
 
 
 class FileTag(TenantOwned, Base):
+    """One tag on one file. ``(tenant_id, user_id, tag, file_id)`` answers "the user's files
+    tagged X" from the index alone; ``UNIQUE (file_id, tag)`` answers "is this file tagged X"
+    and the tags of a page of files."""
+
     __tablename__ = "file_tags"
-    tenant_id_indexed = False  # the (tenant_id, user_id, tag) index leads with it
+    tenant_id_indexed = False  # the (tenant_id, user_id, tag, file_id) index leads with it
     __table_args__ = (
         UniqueConstraint("file_id", "tag"),
-        Index("ix_file_tags_tenant_id_user_id_tag", "tenant_id", "user_id", "tag"),
+        Index(
+            "ix_file_tags_tenant_id_user_id_tag_file_id", "tenant_id", "user_id", "tag", "file_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)

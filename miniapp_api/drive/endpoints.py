@@ -180,7 +180,7 @@ async def list_folder(
         cursor=cursor,
         limit=limit,
     )
-    crumbs = await service.breadcrumbs(session, user.tenant_id, user.user_id, folder_id)
+    crumbs = page.breadcrumbs
     return ListingOut(
         folder=folder_out(crumbs[-1]) if crumbs else None,
         breadcrumbs=[folder_out(f) for f in crumbs],

@@ -216,7 +216,7 @@ async def plan_usage(session: AsyncSession, tenant: Tenant) -> PlanUsage:
         name=plan.name,
         custom=plan.custom,
         limits=effective_limits(tenant.plan, tenant.config),
-        storage_bytes=await drive_repo.bytes_used(session, tenant.id),
+        storage_bytes=await drive_repo.tenant_bytes(session, tenant.id),
         platform_balance=balance.available,
         period_end=subscription.period_end if subscription else None,
         expired_at=subscription.expired_at if subscription else None,

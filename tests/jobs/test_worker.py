@@ -34,6 +34,7 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:reconcile_ledger",
         "cron:recover_stale_jobs",
         "cron:purge_drive_trash",
+        "cron:reconcile_all_drive_usage",
         "cron:reconcile_payments",
         "cron:expire_plans",
         "cron:rollup_stats",
@@ -41,6 +42,7 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:expire_vip",
         "cron:ton_watch",
         "cron:ton_payouts",
+        "cron:recover_broadcasts",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}

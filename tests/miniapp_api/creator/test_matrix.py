@@ -57,16 +57,19 @@ NOT_OURS = ("/creator/me", "/creator/admins")  # the roles issue's own endpoints
 
 
 def _shape(path: str) -> str:
-    """``/creator/x/{post}`` and ``/api/v1/creator/x/{post_id}`` name the same route."""
-    return re.sub(r"\{[^}]*\}", "{}", path.removeprefix("/api/v1"))
+    """``/creator/x/{post}``, ``/api/v1/creator/x/{post_id}`` and ``/creator/x/7`` name the
+    same route."""
+    path = re.sub(r"\{[^}]*\}", "{}", path.removeprefix("/api/v1"))
+    return re.sub(r"/\d+(?=/|$)", "/{}", path)
 
 
 def _other_matrices() -> set[tuple[str, str]]:
     """Creator endpoints whose role and isolation matrix lives with their own area's tests."""
+    from tests.miniapp_api.creator import test_broadcasts as broadcasts
     from tests.miniapp_api.creator import test_content_matrix as content
     from tests.miniapp_api.ton import test_invoices as ton
 
-    tables = [content.ENDPOINTS, content.LISTS, ton.CREATOR_ROUTES]
+    tables = [content.ENDPOINTS, content.LISTS, ton.CREATOR_ROUTES, broadcasts.routes(7)]
     return {(method, _shape(path)) for table in tables for method, path, *_ in table}
 
 

@@ -1,0 +1,1 @@
+"""The creator panel's broadcasts: compose, count the audience, preview, send, follow live."""
