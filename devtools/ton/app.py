@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from devtools.ton import control, toncenter
@@ -108,6 +109,11 @@ def create_app(settings: TonSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ton = devnet
+    # Web dApps (the Mini App's TON Connect UI) reach the bridge, the wallets list and
+    # toncenter from their own origin, as they do with the public bridges and toncenter.
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
+    )
     _error_handlers(app)
     app.include_router(toncenter.router)
     app.include_router(control.router)

@@ -19,8 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core import ledger
+from core.db import session_scope
+from core.models import User
+from devtools.telegram.client import BotInfo, UserInfo
 from jobs.worker import create_worker
 from miniapp_api import webapp
 from tests.bot import conftest as bot_fixtures
@@ -102,6 +107,17 @@ class MiniApp:
     url: str
     errors: list[str]
 
+    async def token(self) -> str:
+        """The page's own bearer token (once it has signed in), for API calls beside it."""
+        handle = await self.page.wait_for_function(
+            """() => {
+              const key = Object.keys(sessionStorage).find((k) => k.startsWith('atelier.session.'));
+              return key ? JSON.parse(sessionStorage.getItem(key)).token : null;
+            }"""
+        )
+        token: str = await handle.json_value()
+        return token
+
     async def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -119,6 +135,38 @@ async def launch_url(platform: Platform, fan: Fan) -> str:
 OpenApp = Callable[..., Awaitable[MiniApp]]
 
 
+async def join(
+    platform: Platform, bot: BotInfo, tenant_id: int, user: UserInfo, *, credits: int
+) -> Fan:
+    """``user`` starts the tenant's bot (and gets ``credits``)."""
+    await platform.emulator.start(bot, user)
+    await platform.replies(bot, user, 1)
+    async with session_scope(platform.session_factory) as session:
+        user_id = await session.scalar(
+            select(User.id).where(User.tenant_id == tenant_id, User.telegram_id == user.id)
+        )
+        assert user_id is not None
+        if credits:
+            account = await ledger.get_or_create_account(session, tenant_id, user_id=user_id)
+            await ledger.credit(
+                session, tenant_id, account.id, credits, idempotency_key=f"test:{user_id}"
+            )
+    return Fan(bot, user, tenant_id, user_id)
+
+
+async def owner_of_new_bot(platform: Platform, *, credits: int, language: str) -> Fan:
+    """A creator: the Telegram user who connected a new tenant bot (funded, like fan_of)."""
+    user = await platform.user("Carla", language_code=language)
+    bot, tenant_id = await platform.add_tenant(owner_telegram_id=user.id)
+    owner = await join(platform, bot, tenant_id, user, credits=credits)
+    async with session_scope(platform.session_factory) as session:
+        account = await ledger.get_or_create_account(
+            session, tenant_id, kind=ledger.AccountKind.TENANT
+        )
+        await ledger.credit(session, tenant_id, account.id, 1000, idempotency_key="test:tenant")
+    return owner
+
+
 @pytest.fixture
 async def open_app(
     browser: Any,
@@ -133,9 +181,21 @@ async def open_app(
     async with running_worker(platform):
 
         async def _open(
-            *, language: str = "en", credits: int = 100, warm_up: bool = False
+            *,
+            language: str = "en",
+            credits: int = 100,
+            warm_up: bool = False,
+            owner: bool = False,
+            bot_of: Fan | None = None,
         ) -> MiniApp:
-            fan = await fan_of(platform, credits=credits, language=language)
+            """``owner=True``: the bot's creator; ``bot_of=app.fan``: a new fan of that bot."""
+            if owner:
+                fan = await owner_of_new_bot(platform, credits=credits, language=language)
+            elif bot_of is not None:
+                user = await platform.user("Fred", language_code=language)
+                fan = await join(platform, bot_of.bot, bot_of.tenant_id, user, credits=credits)
+            else:
+                fan = await fan_of(platform, credits=credits, language=language)
             context = await browser.new_context(viewport=VIEWPORT, locale=language)
             contexts.append(context)
             # Telegram links (invoices) go nowhere here: there is no network.

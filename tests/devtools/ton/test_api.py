@@ -212,3 +212,25 @@ async def test_v3_message_returns_the_hashes_toncenter_returns(ton: Ton) -> None
     v2 = await ton.client.sign_transfer(fan, fan.address, 1)
     returned = await ton.http.post("/api/v2/sendBocReturnHash", json={"boc": v2})
     assert returned.json()["result"]["hash"] == cells.b64(cells.parse_boc(v2).hash)
+
+
+async def test_browser_dapps_may_call_the_bridge_from_their_own_origin(ton: Ton) -> None:
+    """A Mini App's TON Connect UI posts to the bridge, reads its events and the wallets list
+    cross-origin: like the public bridges, the stand-in answers with CORS headers."""
+    origin = {"Origin": "http://127.0.0.1:9"}
+    listed = await ton.http.get("/tonconnect/wallets-v2.json", headers=origin)
+    assert listed.headers["access-control-allow-origin"] == "*"
+    sent = await ton.http.post(
+        "/bridge/message",
+        params={"client_id": "ab" * 32, "to": "cd" * 32, "ttl": "60", "topic": "connect"},
+        content="aGVsbG8=",
+        headers={**origin, "Content-Type": "text/plain;charset=UTF-8"},
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.headers["access-control-allow-origin"] == "*"
+    preflight = await ton.http.options(
+        "/bridge/message",
+        headers={**origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]

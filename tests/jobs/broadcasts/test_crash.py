@@ -118,13 +118,18 @@ async def test_two_thousand_fans_once_each_across_a_killed_worker(
         done = await reload(session_factory, fans.tenant_id, broadcast.id)
         received = running.received(fans)
         twice = [t for t, n in received.items() if n > 1]
-        missing = [t for t, n in received.items() if n == 0 and t not in blocked]
-        assert (twice, missing) == ([], [])
+        missing = {t for t, n in received.items() if n == 0 and t not in blocked}
+        statuses = await deliveries(session_factory, broadcast.id)
+        unconfirmed = {t for t, status in statuses.items() if status == "unconfirmed"}
+        assert twice == []
+        # Telegram has no idempotency key: a send that was in flight when the worker died is
+        # marked "unconfirmed" and never repeated. Only such a fan may lack the message (its
+        # request had not left the machine); every other fan has it exactly once.
+        assert missing <= unconfirmed, missing - unconfirmed
         assert all(received[t] == 0 for t in blocked)
         assert (done.failed, done.blocked, done.total) == (0, BLOCKED, FANS)
         assert done.sent + done.unconfirmed == FANS - BLOCKED
         assert done.throttled > 0  # Telegram said 429 and every one of them was retried
-        statuses = await deliveries(session_factory, broadcast.id)
         assert len(statuses) == FANS
         assert {s for t, s in statuses.items() if t not in blocked} <= {"sent", "unconfirmed"}
         async with session_factory() as session:

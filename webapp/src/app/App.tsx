@@ -1,6 +1,8 @@
 /** The shell: top bar (back, title, language), the current screen, the main button, the tabs. */
 
-import { Component, Suspense, useEffect, type ReactNode } from "react";
+import { Component, Suspense, useEffect, useState, type ReactNode } from "react";
+import { creatorMe } from "../api/creator";
+import { appOpened } from "../api/tasks";
 import { saveLanguage } from "../api/me";
 import { api } from "../api/session";
 import { LANGUAGE_NAMES, LANGUAGES, asLang, savedChoice, useI18n, type Lang } from "../i18n";
@@ -98,11 +100,28 @@ function FallbackMainButton() {
   );
 }
 
+/** The creator tab appears once `/creator/me` says the signed-in user runs this bot. */
+function useIsCreator(): boolean {
+  const [creator, setCreator] = useState(false);
+  useEffect(() => {
+    let live = true;
+    creatorMe()
+      .then((me) => live && setCreator(me !== null))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+  return creator;
+}
+
 function TabBar({ active }: { active: string }) {
   const { t } = useI18n();
+  const creator = useIsCreator();
+  const tabs = TABS.filter((tab) => !tab.creatorOnly || creator || tab.id === active);
   return (
     <nav className="tabbar" aria-label={t("common.sections")}>
-      {TABS.map((tab) => (
+      {tabs.map((tab) => (
         <span
           key={tab.id}
           className="tab-slot"
@@ -141,6 +160,18 @@ function useServerLanguage() {
   }, []);
 }
 
+/** Open-the-app streaks count a day when the page is visible (the server keeps one a day). */
+function useAppOpens() {
+  useEffect(() => {
+    const ping = () => {
+      if (document.visibilityState === "visible") appOpened().catch(() => undefined);
+    };
+    ping();
+    document.addEventListener("visibilitychange", ping);
+    return () => document.removeEventListener("visibilitychange", ping);
+  }, []);
+}
+
 export function App() {
   const location = useLocation();
   const { t, lang } = useI18n();
@@ -148,10 +179,11 @@ export function App() {
   const tab = TABS.find((item) => item.id === route.tab) ?? TABS[0];
   useBackButton(route.root ? null : () => goBack(tab?.path ?? "/"));
   useServerLanguage();
+  useAppOpens();
   const Screen = route.screen;
   return (
     <div className="app">
-      <TopBar title={tab ? t(tab.label) : ""} />
+      <TopBar title={route.title ? t(route.title) : tab ? t(tab.label) : ""} />
       <main className="screen" data-testid={`screen-${route.tab}`}>
         <ScreenBoundary resetKey={location.path}>
           <Suspense fallback={<Loading />}>

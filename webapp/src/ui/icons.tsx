@@ -27,6 +27,21 @@ const PATHS = {
   globe: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18",
   check: "M5 12l5 5 9-10",
   restore: "M4 12a8 8 0 1 0 3-6.2M4 4v4h4",
+  feed: "M4 4h16v6H4zM4 13h16M4 17h10M4 21h13",
+  panel: "M4 20V10M10 20V4M16 20v-7M22 20H2",
+  lock: "M6 11h12v10H6zM8 11V7a4 4 0 0 1 8 0v4",
+  unlock: "M6 11h12v10H6zM8 11V7a4 4 0 0 1 7.5-2",
+  ton: "M5 5h14l-7 15zM12 5v15",
+  crown: "M3 8l4 4 5-7 5 7 4-4-2 11H5z",
+  task: "M4 4h16v16H4zM8 12l3 3 5-6",
+  pin: "M9 3h6l-1 6 4 4H6l4-4zM12 13v8",
+  users: "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M16 3a4 4 0 0 1 0 8M22 21a7 7 0 0 0-5-6.7",
+  send: "M3 11l18-8-8 18-2-8z",
+  settings: "M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1",
+  shield: "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
+  chat: "M4 5h16v11H8l-4 4z",
+  eye: "M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12zM12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z",
+  gauge: "M4 18a8 8 0 1 1 16 0M12 18l4-6",
 } as const;
 
 export type IconName = keyof typeof PATHS;

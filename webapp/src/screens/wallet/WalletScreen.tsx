@@ -1,6 +1,6 @@
 /** Credits: the balance, packs bought with Telegram Stars (openInvoice), and the history. */
 
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import * as wallet from "../../api/wallet";
 import type { EntryOut, PackOut } from "../../api/types";
 import { markInteractive } from "../../app/perf";
@@ -11,7 +11,10 @@ import { Icon } from "../../ui/icons";
 import { Empty, ErrorView, Loading } from "../../ui/states";
 import { toast } from "../../ui/toast";
 import { useResource } from "../../ui/useResource";
+import { PayWithTon } from "../../ton/PayWithTon";
 import "./wallet.css";
+
+const TonWallet = lazy(() => import("./TonWallet"));
 
 const KIND_KEYS: Record<EntryOut["kind"], Key> = {
   credit: "wallet.kind_credit",
@@ -63,11 +66,14 @@ function Packs({ onBought }: { onBought: () => void }) {
             <strong>{pack.title}</strong>
             {pack.bonus > 0 && <span className="bonus">{t("wallet.bonus", { bonus: i18n.number(pack.bonus) })}</span>}
           </div>
-          <button type="button" className="button primary" disabled={busy !== null} onClick={() => void buy(pack)} data-testid="buy">
-            <Icon name="star" fill="currentColor" />
-            <span className="sr-only">{t("wallet.stars")}</span>
-            {i18n.number(pack.stars)}
-          </button>
+          <div className="row end">
+            <PayWithTon kind="credits" itemId={pack.id} onPaid={onBought} />
+            <button type="button" className="button primary" disabled={busy !== null} onClick={() => void buy(pack)} data-testid="buy">
+              <Icon name="star" fill="currentColor" />
+              <span className="sr-only">{t("wallet.stars")}</span>
+              {i18n.number(pack.stars)}
+            </button>
+          </div>
         </li>
       ))}
     </ul>
@@ -165,6 +171,10 @@ export default function WalletScreen() {
           </>
         )}
       </div>
+      <h2 className="section-title">{t("ton.title")}</h2>
+      <Suspense fallback={<Loading />}>
+        <TonWallet />
+      </Suspense>
       <h2 className="section-title">{t("wallet.buy")}</h2>
       <Packs onBought={refreshSoon} />
       <h2 className="section-title">{t("wallet.history")}</h2>
