@@ -30,6 +30,7 @@ FAN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("vip", N_("VIP membership")),
     ("app", N_("Open the app")),
     ("balance", N_("Your credits")),
+    ("wallet", N_("Your TON wallet")),
     ("invite", N_("Invite friends and earn credits")),
     ("tasks", N_("Tasks and rewards")),
     ("language", N_("Change the language")),

@@ -47,6 +47,7 @@ from bot.middlewares import setup_middlewares
 from bot.prefetch import Prefetch, describe, prefetch
 from bot.routing import MISSING, BotRoute, RouteCache
 from bot.storage import PrefetchingRedisStorage, reset, use_prefetched_state
+from bot.wallet_ton.messages import chat_waits
 from core.models import Tenant, TenantBot, TenantRole
 from core.settings import Settings
 from tenants.webhooks import BotSetup, configure_webhook, route_version_key, secret_matches
@@ -94,6 +95,7 @@ def feature_routers() -> list[Router]:
     from bot.tasks import handlers as tasks
     from bot.vip import handlers as vip
     from bot.wallet import handlers as wallet
+    from bot.wallet_ton import handlers as wallet_ton
 
     return [
         onboarding.create_router(),
@@ -101,6 +103,7 @@ def feature_routers() -> list[Router]:
             start.create_router(),
             settings.create_router(),
             wallet.create_router(),
+            wallet_ton.create_router(),  # /wallet and TON payment buttons
             referrals.create_router(),
             members.create_router(),
             generation.create_router(),
@@ -192,6 +195,7 @@ class BotRuntime:
         self.bots = BotCache(self.api_session, bot_cache_size)
         self.routes = RouteCache(session_factory)
         self.storage = PrefetchingRedisStorage(redis)
+        self.ton_waits = chat_waits(settings, session_factory, redis, self.api_session)
         self.dp = create_dispatcher(self, extra_routers)
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -344,6 +348,7 @@ class BotRuntime:
     async def close(self) -> None:
         """Let background sends (replies carrying files) finish, briefly; then close the
         shared HTTP session."""
+        await self.ton_waits.close()  # their leases go, so the worker's sweep takes over
         if self._background:
             _, pending = await asyncio.wait(list(self._background), timeout=5)
             for task in pending:

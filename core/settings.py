@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     ton_connect_app_name: str = "Atelier"
     ton_connect_terms_url: str | None = None
     ton_connect_privacy_url: str | None = None
+    # TON Connect in chat (/wallet): a wallets-v2.json to offer (unset: the well-known wallets
+    # built in), how long a connect link waits for the wallet, how long a connected wallet's
+    # session is kept (to ask it for payments later), and how long the bot waits for a wallet
+    # to answer a payment request (seconds).
+    ton_connect_wallets_url: str | None = None
+    ton_connect_timeout: int = Field(default=300, ge=10, le=600)
+    ton_connect_session_ttl: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
+    ton_send_timeout: int = Field(default=180, ge=10, le=900)
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = Field(default=20, ge=1)

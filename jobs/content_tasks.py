@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import tenant_select, utcnow
 from core.errors import NotFoundError
 from core.models import File, Post, Tenant, TenantBot, User
+from core.models.ton_payments import TonItemKind
 from core.queue import defer_job, unit_of_work
 from core.settings import Settings
 from core.storage import Storage
@@ -61,6 +62,7 @@ from tenants.content.formatting import visible_text
 from tenants.service import bot_token
 from tenants.telegram import make_session
 from tenants.texts import load_overrides
+from tenants.ton import invoices
 from tenants.users import mark_blocked, send_to_user
 from tenants.vip import service as vip
 
@@ -190,6 +192,7 @@ class _Delivery:
     texts: Any  # bot.i18n.Texts
     items: list[content.FeedItem]
     cache: dict[str, str]
+    ton_prices: dict[int, int] = field(default_factory=dict)  # PPV post id → nanotons
 
 
 @dataclass
@@ -215,7 +218,7 @@ class _Sender:
         texts = self.delivery.texts
         parts = [html.escape(post.teaser), html.escape(locked_line(texts, post))]
         caption = "\n\n".join(part for part in parts if part)
-        markup = locked_keyboard(texts, post)
+        markup = locked_keyboard(texts, post, self.delivery.ton_prices.get(post.id))
         if post.preview_key:
             await self._file("photo", post.preview_key, "preview.jpg", caption, markup)
         else:
@@ -369,6 +372,16 @@ async def _plan(
     return _Delivery(bot_row, chat_id, texts, items, cache)
 
 
+async def _ppv_ton_prices(
+    session: AsyncSession, settings: Settings, tenant_id: int
+) -> dict[int, int]:
+    """PPV posts that are also sold in TON (nanotons); none while TON payments are off."""
+    if not settings.ton_merchant_address:
+        return {}
+    prices = await invoices.list_prices(session, tenant_id, TonItemKind.PPV.value)
+    return {price.item_id: price.amount for price in prices}
+
+
 async def content_deliver_posts(
     ctx: JobContext,
     tenant_id: int,
@@ -381,6 +394,8 @@ async def content_deliver_posts(
     factory = session_factory_of(ctx)
     async with factory() as session:
         delivery = await _plan(session, tenant_id, telegram_bot_id, chat_id, user_id, post_ids)
+        if delivery is not None:
+            delivery.ton_prices = await _ppv_ton_prices(session, ctx["settings"], tenant_id)
     if delivery is None:
         return {"posts": 0, "messages": 0}
     async with _bot(ctx["settings"], delivery.bot_row) as bot:

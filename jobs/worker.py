@@ -42,6 +42,7 @@ from jobs.notify import close_notifier
 from jobs.payments_tasks import PAYMENTS_CRON_JOBS, PAYMENTS_FUNCTIONS
 from jobs.stats_tasks import STATS_CRON_JOBS, STATS_FUNCTIONS
 from jobs.ton.tasks import TON_CRON_JOBS, TON_FUNCTIONS
+from jobs.ton_connect_tasks import TON_CONNECT_CRON_JOBS, TON_CONNECT_FUNCTIONS
 from jobs.wakeup import FastStartWorker
 from jobs.wrapper import JobContext
 
@@ -58,6 +59,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *CONTENT_FUNCTIONS,
     *TON_FUNCTIONS,
     *BROADCAST_FUNCTIONS,
+    *TON_CONNECT_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -76,6 +78,7 @@ CRON_JOBS: list[CronJob] = [
     *CONTENT_CRON_JOBS,  # scheduled posts, VIP reminders and expiry
     *TON_CRON_JOBS,  # the TON payment watcher (every 10 s) and creator payouts (every minute)
     *BROADCAST_CRON_JOBS,  # resume broadcasts whose worker died or whose quota is back
+    *TON_CONNECT_CRON_JOBS,  # take over TON Connect waits whose process died
 ]
 
 JOB_TIMEOUT_S = 300

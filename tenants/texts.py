@@ -917,6 +917,129 @@ TEXTS: dict[str, TextSpec] = {
         ),
         _spec("broadcast.stale", N_("This broadcast can't be changed any more.")),
         _spec("broadcast.dropped", N_("OK, this broadcast is dropped.")),
+        # -- TON in chat: /wallet (TON Connect) and paying with TON (bot.wallet_ton)
+        _spec(
+            "tonconnect.choose",
+            N_("Connect your TON wallet to pay with TON. Which wallet app do you use?"),
+        ),
+        _spec("tonconnect.linked", N_("Your TON wallet: {{ address }}"), "address"),
+        _spec(
+            "tonconnect.scan",
+            N_(
+                "Scan this QR code with {{ wallet }}, or tap the button below. The link works for "
+                "{{ minutes }} minutes."
+            ),
+            "wallet",
+            "minutes",
+        ),
+        _spec("tonconnect.open_button", N_("Open {{ wallet }}"), "wallet"),
+        _spec("tonconnect.cancel_button", N_("Cancel")),
+        _spec("tonconnect.disconnect_button", N_("Disconnect")),
+        _spec("tonconnect.connected", N_("Connected: {{ address }}"), "address"),
+        _spec(
+            "tonconnect.refused",
+            N_(
+                "Your wallet could not prove that it is yours, so it was not connected. Please try "
+                "again with /wallet."
+            ),
+        ),
+        _spec(
+            "tonconnect.taken",
+            N_("This wallet is already connected to another account of this bot."),
+        ),
+        _spec(
+            "tonconnect.declined",
+            N_("The connection was declined in your wallet. Send /wallet to try again."),
+        ),
+        _spec("tonconnect.failed", N_("Your wallet could not connect. Send /wallet to try again.")),
+        _spec("tonconnect.expired", N_("This link has expired. Send /wallet to get a new one.")),
+        _spec(
+            "tonconnect.unreachable",
+            N_(
+                "Your wallet's connection service cannot be reached right now. Please try again "
+                "later."
+            ),
+        ),
+        _spec("tonconnect.cancelled", N_("Connection cancelled.")),
+        _spec("tonconnect.disconnected", N_("Your TON wallet was disconnected.")),
+        _spec("tonconnect.gone", N_("This wallet is not available any more. Send /wallet again.")),
+        _spec("tonpay.button", N_("💎 Pay with TON")),
+        _spec("tonpay.choose", N_("Choose a credit pack to pay for with TON.")),
+        _spec(
+            "tonpay.pack_button",
+            N_("{{ credits }} credits – {{ amount }} TON"),
+            "credits",
+            "amount",
+        ),
+        _spec(
+            "tonpay.invoice",
+            N_(
+                "Send exactly {{ amount }} TON for {{ credits }} credits.\nTo: {{ address "
+                "}}\nComment: {{ comment }}\nScan the QR code with your wallet, or open this link "
+                "in it:\n{{ link }}\nThe invoice is valid until {{ expires }} UTC."
+            ),
+            "amount",
+            "credits",
+            "address",
+            "comment",
+            "link",
+            "expires",
+        ),
+        _spec(
+            "tonpay.asked_wallet",
+            N_("I sent the payment request to your wallet {{ address }}. Please confirm it there."),
+            "address",
+        ),
+        _spec(
+            "tonpay.waiting",
+            N_(
+                "Your wallet sent the payment. Waiting for the network to confirm it — I will let "
+                "you know."
+            ),
+        ),
+        _spec(
+            "tonpay.rejected",
+            N_("The payment was declined in your wallet. You can still pay with the link above."),
+        ),
+        _spec(
+            "tonpay.no_answer",
+            N_("Your wallet did not answer in time. You can still pay with the link above."),
+        ),
+        _spec("tonpay.unavailable", N_("Paying with TON is not available right now.")),
+        _spec(
+            "tonpay.invoice_ppv",
+            N_(
+                "Send exactly {{ amount }} TON to unlock this post.\nTo: {{ address }}\nComment: "
+                "{{ comment }}\nScan the QR code with your wallet, or open this link in it:\n{{ "
+                "link }}\nThe invoice is valid until {{ expires }} UTC."
+            ),
+            "amount",
+            "address",
+            "comment",
+            "link",
+            "expires",
+        ),
+        _spec(
+            "tonpay.invoice_vip",
+            N_(
+                "Send exactly {{ amount }} TON for 30 days of {{ package }}.\nTo: {{ address }}\n"
+                "Comment: {{ comment }}\nScan the QR code with your wallet, or open this link in "
+                "it:\n{{ link }}\nThe invoice is valid until {{ expires }} UTC."
+            ),
+            "amount",
+            "package",
+            "address",
+            "comment",
+            "link",
+            "expires",
+        ),
+        _spec("tonpay.unlock_button", N_("💎 Unlock for {{ amount }} TON"), "amount"),
+        _spec(
+            "tonpay.vip_button",
+            N_("💎 {{ package }}: 30 days for {{ amount }} TON"),
+            "package",
+            "amount",
+        ),
     )
 }
 

@@ -21,8 +21,11 @@ VIP_BUY = "vip:buy:"
 VIP_CANCEL = "vip:cancel:"
 
 
-def locked_keyboard(texts: Texts, post: Post) -> InlineKeyboardMarkup:
-    """The way to open a locked post: buy it, join VIP, or how to complete its task."""
+def locked_keyboard(
+    texts: Texts, post: Post, ton_amount: int | None = None
+) -> InlineKeyboardMarkup:
+    """The way to open a locked post: buy it (with Stars, or TON when it has a TON price in
+    nanotons), join VIP, or how to complete its task."""
     if post.access == PostAccess.PPV:
         button = InlineKeyboardButton(
             text=texts("feed.unlock_button", stars=post.price_stars),
@@ -36,7 +39,12 @@ def locked_keyboard(texts: Texts, post: Post) -> InlineKeyboardMarkup:
         button = InlineKeyboardButton(
             text=texts("feed.task_button"), callback_data=f"{TASK_POST}{post.id}"
         )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+    rows = [[button]]
+    if post.access == PostAccess.PPV and ton_amount:
+        from bot.wallet_ton.pay import unlock_button  # TON is optional; keep this module light
+
+        rows.append([unlock_button(texts, post.id, ton_amount)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def locked_line(texts: Texts, post: Post) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerPreCheckoutQuery, SendMessage
-from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PreCheckoutQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import CallbackIs, CommandLike, InlineFilter
@@ -23,6 +23,7 @@ from bot.i18n import Texts
 from bot.payments import service
 from bot.payments.keyboards import BUY_PREFIX, packs_keyboard
 from bot.routing import TenantInfo
+from bot.wallet_ton import pay as ton_pay
 from core.errors import NotFoundError
 from core.models.payments import OrderKind
 from tenants import payments
@@ -34,6 +35,9 @@ from tenants.payments import (
 )
 from tenants.plans import get_plan
 from tenants.users import BotUser
+
+if TYPE_CHECKING:
+    from bot.runtime import BotRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +65,19 @@ class PaymentOrCommand(CommandLike):
 
 
 async def buy_command(
-    message: Message, session: AsyncSession, tenant: TenantInfo, texts: Texts
+    message: Message,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    texts: Texts,
+    runtime: BotRuntime,
 ) -> SendMessage:
     packs = await payments.list_packs(session, tenant.id)
-    return message.answer(texts("payments.choose_pack"), reply_markup=packs_keyboard(texts, packs))
+    keyboard = packs_keyboard(texts, packs)
+    if await ton_pay.offers_ton(session, runtime.settings, tenant.id):
+        keyboard = InlineKeyboardMarkup(
+            inline_keyboard=[*keyboard.inline_keyboard, ton_pay.ton_row(texts)]
+        )
+    return message.answer(texts("payments.choose_pack"), reply_markup=keyboard)
 
 
 async def buy_button(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
@@ -21,12 +21,17 @@ from bot.i18n import Texts
 from bot.payments import service as payment_service
 from bot.routing import TenantInfo
 from bot.vip.service import send_invite
+from bot.wallet_ton import pay as ton_pay
 from core.db import utcnow
 from core.errors import NotFoundError
+from core.settings import Settings
 from tenants.content import service as content
 from tenants.payments import ChargeOutcome
 from tenants.users import BotUser
 from tenants.vip import service as vip
+
+if TYPE_CHECKING:
+    from bot.runtime import BotRuntime
 
 MAX_TEXT = 4096
 
@@ -41,6 +46,7 @@ async def _menu(
     user_id: int,
     texts: Texts,
     only: set[int] | None = None,
+    settings: Settings | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The packages (all, or ``only`` those) with the fan's status, and their buttons."""
     now = utcnow()
@@ -67,13 +73,28 @@ async def _menu(
         elif package.is_active:
             label = texts("vip.buy_button", package=package.name, stars=package.price_stars)
             buy.append((package.id, label))
-    return "\n".join(lines)[:MAX_TEXT], vip_keyboard(buy, cancel)
+    markup = vip_keyboard(buy, cancel)
+    if settings is not None:  # 30 days paid once in TON, for packages with a TON price
+        named = [(item.package.id, item.package.name) for item in items]
+        buyable = {package_id for package_id, _ in buy}
+        prices = await ton_pay.prices_of(session, settings, tenant_id, ton_pay.VIP)
+        rows = ton_pay.vip_buttons(texts, [p for p in named if p[0] in buyable], prices)
+        if rows:
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[*(markup.inline_keyboard if markup else []), *rows]
+            )
+    return "\n".join(lines)[:MAX_TEXT], markup
 
 
 async def vip_command(
-    message: Message, session: AsyncSession, tenant: TenantInfo, user: BotUser, texts: Texts
+    message: Message,
+    session: AsyncSession,
+    tenant: TenantInfo,
+    user: BotUser,
+    texts: Texts,
+    runtime: BotRuntime,
 ) -> SendMessage:
-    text, markup = await _menu(session, tenant.id, user.id, texts)
+    text, markup = await _menu(session, tenant.id, user.id, texts, settings=runtime.settings)
     return message.answer(text, reply_markup=markup)
 
 
@@ -90,6 +111,7 @@ async def vip_for_post(
     texts: Texts,
     bot: Bot,
     after_commit: list[Any],
+    runtime: BotRuntime,
 ) -> Any:
     """ "Join VIP" under a locked post: the packages that open that post."""
     post_id = _id(callback, VIP_FOR_POST)
@@ -99,7 +121,9 @@ async def vip_for_post(
         item = await content.feed_item(session, tenant.id, content.Viewer(user.id), post_id)
     except NotFoundError:
         return callback.answer(texts("feed.post_gone"), show_alert=True)
-    text, markup = await _menu(session, tenant.id, user.id, texts, set(item.package_ids))
+    text, markup = await _menu(
+        session, tenant.id, user.id, texts, set(item.package_ids), runtime.settings
+    )
     after_commit.append(partial(bot.send_message, user.telegram_id, text, reply_markup=markup))
     return callback.answer()
 

@@ -53,6 +53,9 @@ def configure_environment(data_dir: Path, host: str, port: int, emulator_port: i
         "ATELIER_PUBLIC_BASE_URL": f"http://{host}:{port}",
         "ATELIER_TELEGRAM_API_BASE": f"http://{host}:{emulator_port}",
         "ATELIER_TON_API_BASE": f"http://{host}:{emulator_port}{TON_MOUNT}",
+        "ATELIER_TON_CONNECT_WALLETS_URL": (
+            f"http://{host}:{emulator_port}{TON_MOUNT}/tonconnect/wallets-v2.json"
+        ),
         "ATELIER_SECRET_KEY": _persistent_secret(
             data_dir / "secret_key", secrets.token_urlsafe(48)
         ),
