@@ -17,6 +17,7 @@ import secrets
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -26,7 +27,7 @@ from cli.runtime import seed_reference_data
 from core import migrate
 from core.db import create_engine, create_session_factory, session_scope
 from core.logging import configure_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 DEMO_BOT_USERNAME = "atelier_demo_bot"
 DEMO_BOT_NAME = "Atelier Demo"
@@ -63,7 +64,46 @@ def configure_environment(data_dir: Path, host: str, port: int, emulator_port: i
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    _configure_dev_ton_wallet(data_dir)
     get_settings.cache_clear()
+
+
+def _configure_dev_ton_wallet(data_dir: Path) -> None:
+    """A platform wallet of our own (its mnemonic kept in the data folder) that both takes the
+    fans' TON payments and pays creators out, so the whole TON flow runs in ``atelier dev``;
+    :func:`fund_dev_ton_wallet` deploys it on the stand-in's fresh chain at each start."""
+    from pytoniq_core.crypto.keys import mnemonic_new
+
+    from core.settings import TonNetwork
+    from core.ton.platform import PlatformWallet
+
+    words = _persistent_secret(data_dir / "ton_platform_mnemonic", " ".join(mnemonic_new(24)))
+    os.environ.setdefault("ATELIER_TON_PLATFORM_MNEMONIC", words)
+    if os.environ["ATELIER_TON_PLATFORM_MNEMONIC"] != words:
+        return  # someone configured their own wallet: leave the merchant to them too
+    network = TonNetwork(os.environ.get("ATELIER_TON_NETWORK", TonNetwork.MAINNET.value))
+    wallet = PlatformWallet.from_mnemonic(words.split(), network)
+    os.environ.setdefault("ATELIER_TON_MERCHANT_ADDRESS", wallet.address.raw)
+
+
+async def fund_dev_ton_wallet(ton_app: Any, settings: Settings) -> None:
+    """Deploy the platform wallet on the stand-in's chain (new at every start: it lives in
+    memory) with a balance for payout fees, and restart the payment watcher's cursor, which
+    the SQLite database kept from the previous chain."""
+    from sqlalchemy import delete
+
+    from core.models import TonWatchCursor
+
+    if settings.ton_platform_mnemonic is None:
+        return
+    words = settings.ton_platform_mnemonic.get_secret_value()
+    ton_app.state.ton.create_wallet(mnemonic=words, balance=1000 * 10**9, label="platform")
+    engine = create_engine(settings)
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            await session.execute(delete(TonWatchCursor))
+    finally:
+        await engine.dispose()
 
 
 async def ensure_demo_tenant(emulator_url: str, token: str) -> str:
@@ -136,6 +176,7 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     servers = [await _start(emulator), await _start(api)]
     worker = asyncio.create_task(run_worker(settings, handle_signals=False))
     username = await ensure_demo_tenant(settings.telegram_api_base, token)
+    await fund_dev_ton_wallet(ton_app, settings)
     for telegram_bot_id, problem in await start_dev_bots(settings):
         if problem is not None:
             console.print(f"[yellow]bot {telegram_bot_id} not served:[/] {problem}")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from core.settings import TonNetwork
+from core.ton.platform import PlatformWallet
 from devtools.telegram.client import EmulatorClient, TranscriptEntry
 from tests.cli.test_commands import ATELIER
 
@@ -92,6 +94,19 @@ async def test_dev_serves_api_emulator_and_a_demo_bot(tmp_path: Path) -> None:
                     break
                 await asyncio.sleep(0.1)
             assert me["result"]["username"] == "atelier_demo_bot"
+            # The platform wallet (takes TON payments, pays creators) is live on the chain.
+            words = (tmp_path / "dev" / "ton_platform_mnemonic").read_text().split()
+            platform = PlatformWallet.from_mnemonic(words, TonNetwork.MAINNET)
+            wallet: dict[str, object] = {}
+            for _ in range(100):
+                found = await client.get(
+                    "/ton/api/v3/walletInformation", params={"address": platform.address.raw}
+                )
+                wallet = found.json()
+                if wallet.get("status") == "active":
+                    break
+                await asyncio.sleep(0.1)
+            assert wallet["status"] == "active" and int(str(wallet["balance"])) > 0
         async with EmulatorClient(f"http://127.0.0.1:{emulator_port}") as emulator:
             fan = await emulator.create_user("Newcomer", language_code="en")
             await emulator.start(token, fan)
