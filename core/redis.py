@@ -126,12 +126,12 @@ class PackedConnection(redis_asyncio.Connection):
         The pool asks before every command. redis-py's hiredis parser answers by reading with
         a zero timeout: a timer, a future, a cancellation turned into ``TimeoutError`` and a
         turn of the event loop, per command (~9 µs of CPU, more than packing the command and
-        parsing its reply together). This answers from what the connection already holds: a reply hiredis has
-        parsed, bytes the stream has buffered, or the end of the stream — what the event loop
-        delivered while the connection sat in the pool. Bytes still in the kernel's socket
-        buffer, which redis-py's extra loop turn would pull in, go unseen; either check misses
-        bytes arriving a moment later, so it is a guard against a connection returned to the
-        pool with a reply unread, which both see.
+        parsing its reply together). This answers from what the connection already holds: a
+        reply hiredis has parsed, bytes the stream has buffered, or the end of the stream —
+        what the event loop delivered while the connection sat in the pool. Bytes still in the
+        kernel's socket buffer, which redis-py's extra loop turn would pull in, go unseen;
+        either check misses bytes arriving a moment later, so it is a guard against a
+        connection returned to the pool with a reply unread, which both see.
         """
         parser = self._parser
         stream = getattr(parser, "_stream", None)
