@@ -8,7 +8,7 @@ both rendered by :mod:`tenants.texts` with the same variables.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -42,13 +42,31 @@ def supported(code: str | None) -> str | None:
     return short if short in SUPPORTED_LANGUAGES else None
 
 
-def pick_language(choice: str | None, telegram_code: str | None, tenant_default: str) -> str:
-    return (
-        supported(choice)
-        or supported(telegram_code)
-        or supported(tenant_default)
-        or DEFAULT_LANGUAGE
-    )
+def pick_language(
+    choice: str | None,
+    telegram_code: str | None,
+    tenant_default: str,
+    enabled: Collection[str] = SUPPORTED_LANGUAGES,
+) -> str:
+    """The fan's choice if the tenant enables it, else Telegram's code if enabled, else the
+    tenant default. A choice the creator later disabled falls back instead of lingering; the
+    stored choice is kept, so re-enabling the language brings it back."""
+    for code in (supported(choice), supported(telegram_code)):
+        if code is not None and code in enabled:
+            return code
+    return supported(tenant_default) or DEFAULT_LANGUAGE
+
+
+def enabled_languages(config: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The languages a tenant offers (``config["languages"]``; default: all we speak).
+
+    Computed once per route load (:mod:`bot.routing`), never per update."""
+    raw = (config or {}).get("languages")
+    if isinstance(raw, list):
+        chosen = tuple(code for code in SUPPORTED_LANGUAGES if code in raw)
+        if chosen:
+            return chosen
+    return SUPPORTED_LANGUAGES
 
 
 class Texts:

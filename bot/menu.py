@@ -5,6 +5,7 @@ Callback data is short and structured (``menu:balance``, ``lang:tr``) — Telegr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import lru_cache
 
 from aiogram.types import (
@@ -98,8 +99,8 @@ def app_button(texts: Texts, url: str) -> InlineKeyboardMarkup:
     )
 
 
-def language_keyboard(current: str) -> InlineKeyboardMarkup:
-    """Language names in their own language; the current one is marked."""
+def language_keyboard(current: str, enabled: Collection[str]) -> InlineKeyboardMarkup:
+    """The tenant's enabled languages, named in their own language; the current one marked."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -108,6 +109,7 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
                 )
             ]
             for code, name in LANGUAGE_NAMES.items()
+            if code in enabled
         ]
     )
 

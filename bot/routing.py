@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import SUPPORTED_LANGUAGES, enabled_languages
 from bot.prefetch import Throttle
 from core.models import Tenant, TenantBot, TenantRole
 from tenants.service import bot_token
@@ -48,6 +49,7 @@ class TenantInfo:
     config: dict[str, Any]
     is_active: bool
     throttle: Throttle = field(default_factory=Throttle)
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
 
     @property
     def is_platform(self) -> bool:
@@ -99,6 +101,7 @@ async def load_route(
             config=dict(tenant.config or {}),
             is_active=tenant.is_active,
             throttle=Throttle.from_config(tenant.config or {}),
+            languages=enabled_languages(tenant.config),
         ),
         bot_row_id=bot.id,
         telegram_bot_id=bot.telegram_bot_id,

@@ -265,7 +265,10 @@ class BotRuntime:
         """A disabled tenant takes no money: the fan sees why at once instead of a payment
         that times out (answered in the webhook response, well inside Telegram's 10 s)."""
         sender = query.get("from") or {}
-        language = pick_language(None, sender.get("language_code"), route.tenant.default_language)
+        tenant = route.tenant
+        language = pick_language(
+            None, sender.get("language_code"), tenant.default_language, tenant.languages
+        )
         method = AnswerPreCheckoutQuery(
             pre_checkout_query_id=str(query.get("id", "")),
             ok=False,

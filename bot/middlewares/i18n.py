@@ -13,7 +13,8 @@ from bot.menu import app_url
 
 
 class LocaleMiddleware(I18nMiddleware):
-    """The fan's choice, else Telegram's ``language_code``, else the tenant's default."""
+    """The fan's choice, else Telegram's ``language_code``, else the tenant's default; the first
+    two only if the tenant enables that language (a snapshot field, no I/O)."""
 
     def __init__(self, i18n: I18n, public_base_url: str) -> None:
         super().__init__(i18n)
@@ -23,10 +24,12 @@ class LocaleMiddleware(I18nMiddleware):
         tenant = data["tenant"]
         user = data.get("user")
         if user is not None:
-            return pick_language(user.language, user.language_code, tenant.default_language)
+            return pick_language(
+                user.language, user.language_code, tenant.default_language, tenant.languages
+            )
         sender = data.get("event_from_user")
         code = sender.language_code if sender is not None else None
-        return pick_language(None, code, tenant.default_language)
+        return pick_language(None, code, tenant.default_language, tenant.languages)
 
     async def __call__(
         self,

@@ -16,19 +16,21 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import CallbackIs
-from bot.i18n import SUPPORTED_LANGUAGES, Texts
+from bot.i18n import Texts
 from bot.menu import language_keyboard
+from bot.routing import TenantInfo
 from tenants.users import BotUser, forget_snapshot, set_language
 
 
-async def language_command(message: Message, texts: Texts) -> SendMessage:
-    return message.answer(texts("language.prompt"), reply_markup=language_keyboard(texts.locale))
+async def language_command(message: Message, texts: Texts, tenant: TenantInfo) -> SendMessage:
+    keyboard = language_keyboard(texts.locale, tenant.languages)
+    return message.answer(texts("language.prompt"), reply_markup=keyboard)
 
 
-async def language_button(callback: CallbackQuery, texts: Texts) -> Any:
+async def language_button(callback: CallbackQuery, texts: Texts, tenant: TenantInfo) -> Any:
     if isinstance(callback.message, Message):
         await callback.message.answer(
-            texts("language.prompt"), reply_markup=language_keyboard(texts.locale)
+            texts("language.prompt"), reply_markup=language_keyboard(texts.locale, tenant.languages)
         )
     return callback.answer()
 
@@ -38,11 +40,12 @@ async def choose_language(
     session: AsyncSession,
     user: BotUser,
     texts: Texts,
+    tenant: TenantInfo,
     redis: ArqRedis,
     after_commit: list[Callable[[], Awaitable[Any]]],
 ) -> Any:
     language = (callback.data or "").removeprefix("lang:")
-    if language not in SUPPORTED_LANGUAGES:
+    if language not in tenant.languages:  # an old keyboard, or a language since disabled
         return callback.answer()
     await set_language(session, user, language)
     after_commit.append(partial(forget_snapshot, redis, user.tenant_id, user.telegram_id))

@@ -62,3 +62,45 @@ async def test_telegram_language_code_then_tenant_default(platform: Platform) ->
     await platform.emulator.send_command(bot, amira, "nonsense")
     unknown = (await platform.replies(bot, amira, 2))[-1].text or ""
     assert unknown == "لا أعرف الأمر /nonsense. أرسل /help لتعرف ما يمكنني فعله."
+
+
+async def test_only_enabled_languages_are_spoken_and_offered(platform: Platform) -> None:
+    """The creator enables English and Turkish: a Russian fan gets the tenant default, the
+    keyboard offers two languages, and a choice disabled later falls back (issue 8)."""
+    from core.models import Tenant
+    from tenants.panel.settings import update_settings
+    from tenants.webhooks import bump_route_version
+
+    bot, tenant_id = await platform.add_tenant(
+        "Art Studio", config={"languages": ["en", "tr"]}, default_language="en"
+    )
+    boris = await platform.user("Boris", language_code="ru")
+    tuna = await platform.user("Tuna", language_code="tr")
+    await platform.emulator.start(bot, boris)
+    await platform.emulator.start(bot, tuna)
+    assert (await platform.replies(bot, boris, 1))[0].text.startswith("Hi Boris!")
+    assert (await platform.replies(bot, tuna, 1))[0].text.startswith("Merhaba Tuna!")
+
+    await platform.emulator.send_command(bot, boris, "language")
+    prompt = (await platform.replies(bot, boris, 2))[-1]
+    assert [b["callback_data"] for b in prompt.buttons] == ["lang:en", "lang:tr"]
+    await platform.emulator.press_button(bot, boris, prompt.message_id, "lang:tr")
+    assert (await platform.replies(bot, boris, 3))[-1].text.startswith("Tamam!")
+
+    async with platform.session_factory() as session:
+        tenant = await session.get(Tenant, tenant_id)
+        assert tenant is not None
+        update_settings(tenant, {"languages": ["en"]})
+        await session.commit()
+    await bump_route_version(platform.runtime.redis, bot.id)
+
+    await platform.emulator.send_command(bot, boris, "help")
+    assert (await platform.replies(bot, boris, 4))[-1].text.startswith("Here is what I can do")
+    await platform.emulator.send_command(bot, tuna, "help")
+    assert (await platform.replies(bot, tuna, 2))[-1].text.startswith("Here is what I can do")
+    # the old keyboard's Turkish button is refused quietly: no "changed" message
+    answer = await platform.emulator.press_button(bot, boris, prompt.message_id, "lang:tr")
+    assert answer.answered
+    await platform.emulator.send_command(bot, boris, "language")
+    again = (await platform.replies(bot, boris, 5))[-1]
+    assert [b["callback_data"] for b in again.buttons] == ["lang:en"]

@@ -14,6 +14,7 @@ from core.settings import Settings
 from core.storage import Storage
 from miniapp_api.content.service import PREVIEW_TTL_S, media_out
 from miniapp_api.creator.content.schemas import (
+    CreatorMediaOut,
     CreatorPostOut,
     GiftIn,
     GiftOut,
@@ -57,8 +58,11 @@ async def post_out(
         created_at=post.created_at,
         updated_at=post.updated_at,
         media=[
-            media_out(
-                m, tenant_id=creator.tenant.id, user_id=creator.user.user_id, settings=settings
+            CreatorMediaOut(
+                **media_out(
+                    m, tenant_id=creator.tenant.id, user_id=creator.user.user_id, settings=settings
+                ).model_dump(),
+                file_id=m.file.id,
             )
             for m in item.media
         ],

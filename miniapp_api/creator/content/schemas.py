@@ -48,6 +48,13 @@ class PublishIn(BaseModel):
     publish_at: AwareDatetime | None = None
 
 
+class CreatorMediaOut(MediaOut):
+    """A media item as its creator sees it: ``id`` is the post-media id, ``file_id`` the drive
+    file, which is what ``file_ids`` takes (send them back unchanged to keep the media)."""
+
+    file_id: int
+
+
 class CreatorPostOut(BaseModel):
     id: int
     status: str
@@ -62,7 +69,7 @@ class CreatorPostOut(BaseModel):
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    media: list[MediaOut]
+    media: list[CreatorMediaOut]
     preview_url: str | None
 
 

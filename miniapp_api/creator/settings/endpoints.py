@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Response, status
 
 from bot.i18n import SUPPORTED_LANGUAGES
 from core.errors import NotFoundError
+from jobs.broadcasts.ratelimit import quota_key, today
 from jobs.catalog import repository as catalog_repo
 from jobs.catalog import service as catalog
 from miniapp_api.creator.deps import Creator, CreatorDep
@@ -168,9 +169,11 @@ async def update_tool_price(
 
 
 @plan_router.get("")
-async def plan(creator: CreatorDep, session: SessionDep) -> PlanOut:
-    """The plan, its limits, and what is used of them (for usage bars)."""
+async def plan(creator: CreatorDep, session: SessionDep, redis: RedisDep) -> PlanOut:
+    """The plan, its limits, and what is used of them (for usage bars). Messages per day:
+    the broadcast messages sent today (UTC), the counter the broadcast quota keeps."""
     usage = await panel.plan_usage(session, creator.tenant)
+    sent_today = await redis.get(quota_key(creator.tenant.id, today()))
     limits = usage.limits
     return PlanOut(
         code=usage.code,
@@ -178,7 +181,7 @@ async def plan(creator: CreatorDep, session: SessionDep) -> PlanOut:
         custom=usage.custom,
         api_access=limits.api_access,
         storage_bytes=LimitOut(limit=limits.storage_quota_bytes, used=usage.storage_bytes),
-        messages_per_day=LimitOut(limit=limits.messages_per_day, used=None),
+        messages_per_day=LimitOut(limit=limits.messages_per_day, used=int(sent_today or 0)),
         groups=LimitOut(limit=limits.max_groups, used=None),
         monthly_credits=limits.monthly_credits,
         platform_balance=usage.platform_balance,

@@ -106,7 +106,10 @@ class PlanOut(BaseModel):
     custom: bool
     api_access: bool
     storage_bytes: LimitOut
-    messages_per_day: LimitOut
+    messages_per_day: LimitOut = Field(
+        description="used: broadcast messages sent today (UTC day), as counted by the "
+        "broadcast quota in Redis; replies to fans are not counted."
+    )
     groups: LimitOut
     monthly_credits: int = Field(description="Platform credits granted with each plan period.")
     platform_balance: int

@@ -19,6 +19,12 @@ export interface PostMedia {
   thumbnail_url: string | null;
 }
 
+/** A media item of the creator's own post: `id` is the post-media id, `file_id` the drive file
+ * (what `file_ids` takes; send them back unchanged to keep the media). */
+export interface CreatorPostMedia extends PostMedia {
+  file_id: number;
+}
+
 export interface Unlock {
   kind: "ppv" | "vip" | "task";
   price_stars: number | null;
@@ -95,7 +101,7 @@ export interface CreatorPost {
   published_at: string | null;
   created_at: string;
   updated_at: string;
-  media: PostMedia[];
+  media: CreatorPostMedia[];
   preview_url: string | null;
 }
 

@@ -216,6 +216,7 @@ export interface Plan {
   custom: boolean;
   api_access: boolean;
   storage_bytes: Limit;
+  /** used: broadcast messages sent today (UTC day), the broadcast quota's counter. */
   messages_per_day: Limit;
   groups: Limit;
   monthly_credits: number;

@@ -30,7 +30,7 @@ function draftOf(post: CreatorPost): PostDraft {
     price_stars: post.price_stars,
     package_ids: post.package_ids,
     unlock_task_id: post.unlock_task_id,
-    file_ids: post.media.map((m) => m.id),
+    file_ids: post.media.map((m) => m.file_id),
     pinned: post.pinned,
   };
 }
@@ -98,22 +98,17 @@ export default function PostEditorScreen() {
   const existing = useResource(() => (postId ? content.creatorPost(postId) : Promise.resolve(null)), [postId]);
   const stats = useResource(() => (postId ? content.postStats(postId) : Promise.resolve(null)), [postId]);
   const [draft, setDraft] = useState<PostDraft>(EMPTY);
+  // drive files (an existing post's media carry their `file_id`): sent back as they are
   const [files, setFiles] = useState<FileOut[]>([]);
   const [schedule, setSchedule] = useState("");
   const [picking, setPicking] = useState(false);
-  // the editor's media carry post-media ids, not drive file ids: send files only when changed
-  const [mediaChanged, setMediaChanged] = useState(false);
-  const changeFiles = (next: FileOut[]) => {
-    setFiles(next);
-    setMediaChanged(true);
-  };
   const { busy, run } = useAction();
   useEffect(() => {
     const post = existing.data;
     if (!post) return;
     setDraft(draftOf(post));
     setSchedule(post.status === "scheduled" ? toLocalInput(post.publish_at) : "");
-    setFiles(post.media.map((m) => ({ id: m.id, name: m.name, mime_type: m.mime_type, url: m.url, thumbnail_url: m.thumbnail_url }) as FileOut));
+    setFiles(post.media.map((m) => ({ id: m.file_id, name: m.name, mime_type: m.mime_type, url: m.url, thumbnail_url: m.thumbnail_url }) as FileOut));
   }, [existing.data]);
   const set = (patch: Partial<PostDraft>) => setDraft((current) => ({ ...current, ...patch }));
   const body = (): PostDraft => ({
@@ -123,17 +118,12 @@ export default function PostEditorScreen() {
     unlock_task_id: draft.access === "task" ? draft.unlock_task_id : null,
     file_ids: files.map((f) => f.id),
   });
-  const patch = (): Partial<PostDraft> => {
-    const { file_ids, ...rest } = body();
-    return mediaChanged ? { ...rest, file_ids } : rest;
-  };
   const save = (publish: boolean) =>
     run("save", async () => {
       const at = fromLocalInput(schedule);
       let post: CreatorPost;
       if (postId) {
-        post = await content.updatePost(postId, patch());
-        setMediaChanged(false);
+        post = await content.updatePost(postId, body());
         if (publish) post = await content.publishPost(postId, at);
       } else {
         post = await content.createPost({ ...body(), publish: publish && !at, publish_at: publish ? at : null });
@@ -183,7 +173,7 @@ export default function PostEditorScreen() {
           {files.map((file) => (
             <span key={file.id} className="media-chip">
               <Thumb media={file} className="mini" />
-              <button type="button" className="icon-button" aria-label={t("content.remove_media", { name: file.name })} onClick={() => changeFiles(files.filter((f) => f.id !== file.id))}>
+              <button type="button" className="icon-button" aria-label={t("content.remove_media", { name: file.name })} onClick={() => setFiles(files.filter((f) => f.id !== file.id))}>
                 <Icon name="close" />
               </button>
             </span>
@@ -221,7 +211,7 @@ export default function PostEditorScreen() {
           {schedule ? t("content.schedule_action") : t("content.publish")}
         </button>
       </div>
-      {picking && <DrivePicker chosen={files} max={10} onChange={changeFiles} onClose={() => setPicking(false)} />}
+      {picking && <DrivePicker chosen={files} max={10} onChange={setFiles} onClose={() => setPicking(false)} />}
     </form>
   );
 }
