@@ -326,9 +326,11 @@ def _file_id(message: Message, method: str) -> str | None:
 
 
 async def _fan_texts(session: AsyncSession, tenant: Tenant, bot_row: TenantBot, user: User) -> Any:
-    from bot.i18n import Texts, create_i18n, pick_language  # the catalogues live with the bot
+    from bot.i18n import Texts, create_i18n, enabled_languages, pick_language
 
-    language = pick_language(user.language, user.language_code, tenant.default_language)
+    language = pick_language(
+        user.language, user.language_code, tenant.default_language, enabled_languages(tenant.config)
+    )
     base = {
         "user_name": user.first_name or "",
         "user_username": user.username or "",

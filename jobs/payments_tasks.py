@@ -107,7 +107,7 @@ async def notify_tenant_dry(ctx: JobContext, tenant_id: int) -> bool:
 async def tell_owner(ctx: JobContext, tenant_id: int, key: str, **variables: Any) -> int:
     """Message the tenant's owner in their language through the manager bot (else the
     tenant's own bot); 1 when delivered. A blocked or unknown owner is logged, not retried."""
-    from bot.i18n import Texts, create_i18n, pick_language  # the catalogues live with the bot
+    from bot.i18n import Texts, create_i18n, enabled_languages, pick_language
 
     settings: Settings = ctx["settings"]
     async with session_factory_of(ctx)() as session:
@@ -130,6 +130,7 @@ async def tell_owner(ctx: JobContext, tenant_id: int, key: str, **variables: Any
         owner.language if owner else None,
         owner.language_code if owner else None,
         tenant.default_language,
+        enabled_languages(tenant.config),
     )
     texts = Texts(create_i18n(), language, base={"bot_username": own.username})
     try:

@@ -35,16 +35,12 @@ PLANS: dict[str, Plan] = {
         Plan(
             "basic",
             "Basic",
-            PlanLimits(
-                5, 100, 5 * GIB, 1_000, api_access=False, daily_broadcast_messages=2_000
-            ),
+            PlanLimits(5, 100, 5 * GIB, 1_000, api_access=False, daily_broadcast_messages=2_000),
         ),
         Plan(
             "advanced",
             "Advanced",
-            PlanLimits(
-                15, 500, 25 * GIB, 5_000, api_access=False, daily_broadcast_messages=10_000
-            ),
+            PlanLimits(15, 500, 25 * GIB, 5_000, api_access=False, daily_broadcast_messages=10_000),
         ),
         Plan(
             "premium",

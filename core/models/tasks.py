@@ -84,9 +84,7 @@ class TaskCompletion(TenantOwned, TimestampMixin, Base):
     tenant_id_indexed = False  # the two composite indexes below lead with it
     __table_args__ = (
         UniqueConstraint("task_id", "user_id"),
-        CheckConstraint(
-            "status IN ('pending', 'completed', 'rejected')", name="status_known"
-        ),
+        CheckConstraint("status IN ('pending', 'completed', 'rejected')", name="status_known"),
         Index("ix_task_completions_tenant_id_user_id", "tenant_id", "user_id"),
         Index("ix_task_completions_tenant_id_status", "tenant_id", "status"),
     )

@@ -272,9 +272,7 @@ class EmulatorClient:
     ) -> GroupInfo:
         """Make a member (or a bot, joining if needed) an administrator of the chat."""
         return _group_info(
-            await self._call(
-                "POST", f"/groups/{chat_id}/promote", json=self._membership(user, bot)
-            )
+            await self._call("POST", f"/groups/{chat_id}/promote", json=self._membership(user, bot))
         )
 
     async def demote(

@@ -287,6 +287,8 @@ async def demote(request: Request, chat_id: int, body: MembershipIn) -> dict[str
         if member_id is not None:
             em.demote(chat_id, member_id)
     return _group_json(em.group(chat_id))
+
+
 @router.get("/groups/{chat_id}")
 async def group_details(request: Request, chat_id: int) -> dict[str, Any]:
     return _group_json(_emulator(request).group(chat_id))

@@ -956,7 +956,6 @@ def _require_member_list(group: ChatRecord, bot: BotRecord) -> None:
         raise bad_request("member list is inaccessible")
 
 
-
 def _administered(em: Emulator, bot: BotRecord, p: Params, refusal: str) -> ChatRecord:
     """The group of ``chat_id`` if the bot is one of its administrators, else Telegram's
     refusal (``refusal`` names the missing right)."""

@@ -212,7 +212,14 @@ class JobRunner:
                 session, self.tenant_id, job.user_id, job.inputs.values()
             )
         assert tool is not None and user is not None and tenant is not None
-        language = user.language or (user.language_code or "")[:2] or tenant.default_language
+        from bot.i18n import enabled_languages, pick_language  # the catalogues live with the bot
+
+        language = pick_language(
+            user.language,
+            user.language_code,
+            tenant.default_language,
+            enabled_languages(tenant.config),
+        )
         reporter = ChatProgressReporter(  # issue 6: progress and results in the fan's chat
             self.redis,
             notifier=notifier_of(self.ctx),

@@ -106,7 +106,7 @@ async def notify_ton_invoice(
     ctx: JobContext, invoice_id: int, event: str, received: int | None = None
 ) -> bool:
     """Tell the fan about their invoice; True when the message went out."""
-    from bot.i18n import Texts, create_i18n, pick_language  # the catalogues live with the bot
+    from bot.i18n import Texts, create_i18n, enabled_languages, pick_language
 
     settings: Settings = ctx["settings"]
     async with session_factory_of(ctx)() as session:
@@ -116,7 +116,9 @@ async def notify_ton_invoice(
         invoice, user, tenant, bot_row = found
         overrides = await load_overrides(session, tenant.id)
         variables = await _variables(session, invoice, received)
-    language = pick_language(user.language, user.language_code, tenant.default_language)
+    language = pick_language(
+        user.language, user.language_code, tenant.default_language, enabled_languages(tenant.config)
+    )
     texts = Texts(create_i18n(), language, overrides, base=_base(user, bot_row))
     lines = [texts(key, **variables) for key in _keys(invoice, event)]
     return await _send(settings, bot_row, user.telegram_id, "\n\n".join(lines))

@@ -47,7 +47,12 @@ def texts_for(runtime: BotRuntime, route: BotRoute, person: User) -> Texts:
     """Texts in the person's language, with the tenant's overrides, as the chat has them."""
     return Texts(
         runtime.i18n,
-        pick_language(person.language, person.language_code, route.tenant.default_language),
+        pick_language(
+            person.language,
+            person.language_code,
+            route.tenant.default_language,
+            route.tenant.languages,
+        ),
         route.texts,
         {
             "user_name": person.first_name or "",

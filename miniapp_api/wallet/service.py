@@ -49,7 +49,9 @@ async def fan_bot(session: AsyncSession, runtime: BotRuntime, user: CurrentUser)
         raise NotFoundError("no such fan in this bot")
     texts = Texts(
         runtime.i18n,
-        pick_language(fan.language, fan.language_code, route.tenant.default_language),
+        pick_language(
+            fan.language, fan.language_code, route.tenant.default_language, route.tenant.languages
+        ),
         route.texts,
         {
             "user_name": fan.first_name or "",

@@ -347,9 +347,7 @@ class VipSource:
             statement = _scoped(
                 select(VipSubscription.tenant_id, func.count())
                 .where(VipSubscription.created_at < end)
-                .where(
-                    (VipSubscription.expired_at.is_(None)) | (VipSubscription.expired_at >= end)
-                )
+                .where((VipSubscription.expired_at.is_(None)) | (VipSubscription.expired_at >= end))
                 .group_by(VipSubscription.tenant_id),
                 VipSubscription.tenant_id,
                 window,

@@ -181,7 +181,7 @@ async def plan(creator: CreatorDep, session: SessionDep, redis: RedisDep) -> Pla
         custom=usage.custom,
         api_access=limits.api_access,
         storage_bytes=LimitOut(limit=limits.storage_quota_bytes, used=usage.storage_bytes),
-        messages_per_day=LimitOut(limit=limits.messages_per_day, used=int(sent_today or 0)),
+        messages_per_day=LimitOut(limit=limits.daily_broadcast_messages, used=int(sent_today or 0)),
         groups=LimitOut(limit=limits.max_groups, used=None),
         monthly_credits=limits.monthly_credits,
         platform_balance=usage.platform_balance,

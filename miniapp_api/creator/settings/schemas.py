@@ -107,8 +107,9 @@ class PlanOut(BaseModel):
     api_access: bool
     storage_bytes: LimitOut
     messages_per_day: LimitOut = Field(
-        description="used: broadcast messages sent today (UTC day), as counted by the "
-        "broadcast quota in Redis; replies to fans are not counted."
+        description="Broadcast messages per UTC day: limit is the plan's daily broadcast "
+        "quota (what the sender enforces), used what the quota counted today; replies to fans "
+        "are not counted."
     )
     groups: LimitOut
     monthly_credits: int = Field(description="Platform credits granted with each plan period.")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from bot.i18n import Texts, pick_language
+from bot.i18n import Texts, enabled_languages, pick_language
 from core import ledger
 from core.models import User
 from miniapp_api.creator.dashboard.schemas import EventOut
@@ -75,7 +75,9 @@ async def fan_detail(
     fan = await panel.require_fan(session, tenant.id, user_id)
     balance = await ledger.user_balance(session, tenant.id, fan.id)
     totals = await panel.fan_totals(session, tenant.id, fan.id)
-    language = pick_language(fan.language, fan.language_code, tenant.default_language)
+    language = pick_language(
+        fan.language, fan.language_code, tenant.default_language, enabled_languages(tenant.config)
+    )
     texts = Texts(runtime.i18n, language)
     level = await tasks.fan_level(
         session,

@@ -184,9 +184,7 @@ async def test_the_language_chosen_in_the_app_is_the_bots_too(
     async with session_factory() as session:
         language = await session.scalar(select(User.language).where(User.id == fan.user_id))
     assert language == "ar"
-    again = await client.post(
-        URL, json={"bot_id": bot.bot_id, "init_data": init_data(bot, 5151)}
-    )
+    again = await client.post(URL, json={"bot_id": bot.bot_id, "init_data": init_data(bot, 5151)})
     assert again.json()["user"]["language"] == "ar"
 
     unknown = await client.put(
