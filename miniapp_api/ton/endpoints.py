@@ -31,8 +31,10 @@ from miniapp_api.ton.schemas import (
     TonProofIn,
     TonWalletOut,
     TonWalletStateOut,
+    UIWalletOut,
+    WalletsOut,
 )
-from tenants.ton import invoices, service
+from tenants.ton import invoices, service, tonconnect
 
 router = APIRouter()
 manifest_router = APIRouter(include_in_schema=False)
@@ -169,6 +171,33 @@ async def get_invoice(
     """The fan's invoice as the chain has settled it so far (poll it after sending)."""
     invoice = await invoices.get_invoice(session, user.tenant_id, user.user_id, invoice_id)
     return invoice_out(invoice, settings)
+
+
+@router.get("/connect-wallets")
+async def connect_wallets(user: UserDep, redis: RedisDep, settings: SettingsDep) -> WalletsOut:
+    """Wallets the Mini App's TON Connect UI adds to its list (``includeWallets``): those of
+    ``TON_CONNECT_WALLETS_URL`` when set — in ``atelier dev`` the stand-in's test wallet —,
+    so linking and paying work offline too. Entries without an SSE bridge are skipped."""
+    items: list[UIWalletOut] = []
+    for entry in await tonconnect.load_wallets_list(redis, settings):
+        bridge = next(
+            (b.get("url") for b in entry.get("bridge") or [] if b.get("type") == "sse"), None
+        )
+        values = (entry.get("app_name"), entry.get("name"), entry.get("universal_url"), bridge)
+        if not all(isinstance(v, str) and v for v in values):
+            continue
+        items.append(
+            UIWalletOut(
+                appName=entry["app_name"],
+                name=entry["name"],
+                imageUrl=str(entry.get("image") or ""),
+                aboutUrl=str(entry.get("about_url") or entry["universal_url"]),
+                universalLink=entry["universal_url"],
+                bridgeUrl=str(bridge),
+                platforms=[str(p) for p in entry.get("platforms") or []],
+            )
+        )
+    return WalletsOut(items=items)
 
 
 @manifest_router.get("/tonconnect-manifest.json")

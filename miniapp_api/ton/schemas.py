@@ -122,3 +122,19 @@ class TonInvoiceOut(BaseModel):
         "null once paid."
     )
     link: str | None = Field(description="The same as a `ton://transfer` link; null once paid.")
+
+
+class UIWalletOut(BaseModel):
+    """One wallet as TON Connect UI's ``includeWallets`` takes it (camelCase on purpose)."""
+
+    appName: str
+    name: str
+    imageUrl: str
+    aboutUrl: str
+    universalLink: str
+    bridgeUrl: str
+    platforms: list[str]
+
+
+class WalletsOut(BaseModel):
+    items: list[UIWalletOut]

@@ -156,6 +156,16 @@ async def load_wallet_apps(redis: Redis, settings: Settings) -> list[WalletApp]:
     return parse_wallets_list(data) or list(WELL_KNOWN_WALLETS)
 
 
+async def load_wallets_list(redis: Redis, settings: Settings) -> list[dict[str, Any]]:
+    """The raw ``wallets-v2.json`` entries of ``TON_CONNECT_WALLETS_URL`` (cached like
+    :func:`load_wallet_apps`), for the Mini App's TON Connect UI; empty when none is set."""
+    if not settings.ton_connect_wallets_url:
+        return []
+    await load_wallet_apps(redis, settings)  # fills the cache (or caches the failure)
+    cached = await redis.get(WALLETS_CACHE_KEY)
+    return [_dict(item) for item in _list(json.loads(cached))] if cached is not None else []
+
+
 def find_wallet_app(apps: list[WalletApp], app_name: str) -> WalletApp | None:
     return next((app for app in apps if app.app_name == app_name), None)
 

@@ -3,6 +3,7 @@
  * earnings, prices and payouts (`/creator/ton`). Amounts are nanotons as strings, with the
  * same value in TON beside them. */
 
+import type { UIWallet } from "@tonconnect/ui";
 import { api } from "./session";
 
 export interface LinkedWallet {
@@ -32,6 +33,10 @@ export const proofPayload = () => api().post<{ payload: string; expires_at: numb
 export const linkedWallet = () => api().get<{ wallet: LinkedWallet | null }>("/ton/wallet");
 export const linkWallet = (body: ProofBody) => api().post<LinkedWallet>("/ton/wallet", body);
 export const unlinkWallet = () => api().delete("/ton/wallet");
+
+/** Wallets for TON Connect UI's `includeWallets` (the deployment's configured list: in
+ * `atelier dev`, the TON stand-in's test wallet); the type alone comes from the library. */
+export const connectWallets = () => api().get<{ items: UIWallet[] }>("/ton/connect-wallets");
 
 export type TonItemKind = "credits" | "ppv" | "vip";
 

@@ -16,9 +16,17 @@ let instance: Promise<TonConnectUI> | null = null;
 
 /** The one TonConnectUI of the page (it registers custom elements: one instance only). */
 export function tonConnect(lang: Lang): Promise<TonConnectUI> {
-  instance ??= import("@tonconnect/ui").then(({ TonConnectUI }) => {
+  instance ??= Promise.all([
+    import("@tonconnect/ui"),
+    ton.connectWallets().then((found) => found.items, () => []), // extras are optional
+  ]).then(([{ TonConnectUI }, extra]) => {
     const ui = new TonConnectUI({
       manifestUrl: `${window.location.origin}/tonconnect-manifest.json`,
+      // The deployment's own wallets list (offline: the TON stand-in's test wallet) on top of
+      // TON Connect UI's public one.
+      walletsListConfiguration: {
+        includeWallets: extra,
+      },
       language: lang === "ru" ? "ru" : "en",
       actionsConfiguration: { returnStrategy: "back" },
       // nothing about our fans goes to third-party analytics
