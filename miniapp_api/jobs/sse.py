@@ -25,6 +25,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from starlette.responses import StreamingResponse
 
 from core.models.jobs import Job, JobStatus
@@ -108,6 +109,25 @@ class _Latest:
         return True
 
 
+KEEP_ALIVE = ": keep-alive\n\n"
+
+
+async def live_messages(pubsub: PubSub, heartbeat_s: float) -> AsyncIterator[bytes | None]:
+    """The data of each message published on ``pubsub``'s channels, and ``None`` whenever a
+    keep-alive is due (every ``heartbeat_s`` of silence or not): the loop every SSE route of
+    the API shares, so proxies never close an idle stream."""
+    loop = asyncio.get_running_loop()
+    next_beat = loop.time() + heartbeat_s
+    while True:
+        wait = max(0.0, next_beat - loop.time())
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+        if loop.time() >= next_beat:
+            next_beat = loop.time() + heartbeat_s
+            yield None
+        if message is not None and message.get("type") == "message":
+            yield message["data"]
+
+
 async def progress_stream(
     redis: Redis,
     channel: str,
@@ -137,18 +157,12 @@ async def progress_stream(
                 yield format_event(event)
         if job_id is not None and job_id in latest.ended:
             return
-        loop = asyncio.get_running_loop()
-        next_beat = loop.time() + heartbeat_s
-        while True:
-            wait = max(0.0, next_beat - loop.time())
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
-            if loop.time() >= next_beat:
-                next_beat = loop.time() + heartbeat_s
-                yield ": keep-alive\n\n"
-            if message is None or message.get("type") != "message":
+        async for data in live_messages(pubsub, heartbeat_s):
+            if data is None:
+                yield KEEP_ALIVE
                 continue
             try:
-                event = ProgressEvent.model_validate_json(message["data"])
+                event = ProgressEvent.model_validate_json(data)
             except ValidationError:
                 logger.warning("dropped a malformed progress event on %s", channel)
                 continue

@@ -5,7 +5,6 @@ after a final state (completed or cancelled)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,7 +14,7 @@ from redis.asyncio import Redis
 from core.models import Broadcast, BroadcastStatus
 from jobs.broadcasts import progress
 from jobs.broadcasts.schemas import Progress
-from miniapp_api.jobs.sse import HEARTBEAT_S, RETRY_MS
+from miniapp_api.jobs.sse import HEARTBEAT_S, KEEP_ALIVE, RETRY_MS, live_messages
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +38,12 @@ async def broadcast_stream(
         seq = newest.seq
         if BroadcastStatus(newest.status).final:
             return
-        loop = asyncio.get_running_loop()
-        next_beat = loop.time() + heartbeat_s
-        while True:
-            wait = max(0.0, next_beat - loop.time())
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
-            if loop.time() >= next_beat:
-                next_beat = loop.time() + heartbeat_s
-                yield ": keep-alive\n\n"
-            if message is None or message.get("type") != "message":
+        async for data in live_messages(pubsub, heartbeat_s):
+            if data is None:
+                yield KEEP_ALIVE
                 continue
             try:
-                event = Progress.model_validate_json(message["data"])
+                event = Progress.model_validate_json(data)
             except ValidationError:
                 logger.warning("dropped a malformed broadcast event")
                 continue

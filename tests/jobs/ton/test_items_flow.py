@@ -94,4 +94,5 @@ async def test_a_post_and_a_vip_period_bought_in_ton(
         json={"kind": "ppv", "item_id": free["id"]},
         headers=fan.headers,
     )
-    assert refused.status_code in (404, 409)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "not_for_sale"
