@@ -346,16 +346,11 @@ async def apply_vip_payment(
     sub = await repo.locked_subscription(session, order.tenant_id, order.user_id, package.id, now)
     first = await repo.charges_of_order(session, order.tenant_id, order.id) <= 1
     was_open = is_open(sub, now)
-    start = max(sub.period_end, now) if was_open else now
-    sub.period_end = start + PERIOD
-    sub.status = VipStatus.ACTIVE
-    sub.is_recurring = bool(payment.is_recurring) if payment is not None else True
+    recurring = bool(payment.is_recurring) if payment is not None else True
+    _extend(sub, now, reference=charge_id, recurring=recurring)
     if first:
         sub.subscription_charge_id = charge_id
         sub.cancelled_at = None
-    sub.last_charge_id = charge_id
-    sub.expired_at = sub.channel_removed_at = None
-    sub.updated_at = now
     await session.flush()
     logger.info(
         "VIP period extended",
@@ -382,15 +377,20 @@ async def apply_one_off_period(
     sub = await repo.locked_subscription(session, tenant_id, user_id, package.id, now)
     if sub.last_charge_id == reference:
         return sub
+    _extend(sub, now, reference=reference, recurring=False)
+    await session.flush()
+    return sub
+
+
+def _extend(sub: VipSubscription, now: datetime, *, reference: str, recurring: bool) -> None:
+    """Thirty more days: from the period's end while it is open, from ``now`` once lapsed."""
     start = max(sub.period_end, now) if is_open(sub, now) else now
     sub.period_end = start + PERIOD
     sub.status = VipStatus.ACTIVE
-    sub.is_recurring = False
+    sub.is_recurring = recurring
     sub.last_charge_id = reference
     sub.expired_at = sub.channel_removed_at = None
     sub.updated_at = now
-    await session.flush()
-    return sub
 
 
 async def charge_summary(
