@@ -153,3 +153,18 @@ async def session_scope(
         except BaseException:
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def read_scope(
+    factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """Open a session that only reads: each statement commits on its own (``AUTOCOMMIT``), so
+    there is no ``BEGIN`` and no ``COMMIT`` — two of a drive page's four round trips.
+
+    Nothing is atomic here: two statements may see different snapshots, and a write would
+    commit at once. Anything that writes, or needs its reads to agree, uses
+    :func:`session_scope`."""
+    async with factory() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from core.db import utcnow
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else utcnow()
 

@@ -1,11 +1,14 @@
 """FastAPI dependencies: the same injected names as everywhere else (``SessionDep``, ...).
 
 Resources are made once in the app lifespan and kept on ``app.state``; dependencies only hand
-them out. ``SessionDep`` is the API's edge of "commit only at the edge": the session commits
-when the endpoint returns, rolls back when it raises, and then sends the jobs deferred during
-the transaction (:mod:`core.queue`). ``scope="function"`` makes that happen *before* the
-response leaves, so a failing commit turns into an error response instead of a 200 for data
-that was never written.
+them out, from ``async def`` functions: FastAPI runs a plain ``def`` dependency in a worker
+thread, a hop that cost more than a small request's own work.
+
+``SessionDep`` is the API's edge of "commit only at the edge": the session commits when the
+endpoint returns, rolls back when it raises, and then sends the jobs deferred during the
+transaction (:mod:`core.queue`). ``scope="function"`` makes that happen *before* the response
+leaves, so a failing commit turns into an error response instead of a 200 for data that was
+never written.
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ from arq.connections import ArqRedis
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import read_scope
 from core.queue import unit_of_work
 from core.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_redis(request: Request) -> ArqRedis:
+async def get_redis(request: Request) -> ArqRedis:
     redis: ArqRedis = request.app.state.redis
     return redis
 
@@ -37,10 +41,19 @@ def get_session_factory(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with unit_of_work(get_session_factory(request), get_redis(request)) as session:
+    async with unit_of_work(get_session_factory(request), request.app.state.redis) as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[ArqRedis, Depends(get_redis)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with read_scope(get_session_factory(request)) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+"""For routes that only read (no ``BEGIN``/``COMMIT`` round trips; see ``core.db.read_scope``)."""

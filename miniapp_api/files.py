@@ -8,6 +8,7 @@ file from ever being rendered as a page of our origin.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -65,7 +66,14 @@ async def download(key: str, request: Request, storage: StorageDep) -> Response:
         etag=stat.etag,
         if_range=request.headers.get("if-range"),
     )
-    headers = {**plan.headers, "X-Content-Type-Options": "nosniff"}
+    # A link names one immutable object (keys are never reused) until it expires: the
+    # browser may keep what it fetched until then instead of asking again on every page.
+    fresh_for = max(0, int(query["exp"]) - int(time.time()))
+    headers = {
+        **plan.headers,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": f"private, max-age={fresh_for}",
+    }
     if plan.range is None:
         return Response(status_code=plan.status, headers=headers)
     if filename:

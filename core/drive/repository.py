@@ -1,11 +1,15 @@
 """All SQL of the drive. Every statement starts from :func:`core.db.tenant_select` (or filters
 ``tenant_id`` first) and names the user, so one fan's query never sees another's rows.
 
-Pages and searches run with custom plans (:func:`plan_with_values`): asyncpg prepares every
-statement, and after five runs PostgreSQL may switch a prepared statement to a generic plan,
-which estimates "one user's files in one folder" from averages — a handful of rows — and then
-happily sorts a folder of 30,000 files instead of walking the index that is already in order.
-The values of a fan with a big drive are exactly what that plan gets wrong.
+asyncpg prepares every statement, and after five runs PostgreSQL may switch a prepared
+statement to a generic plan, which estimates "one user's files in one folder" from averages — a
+handful of rows. A folder page is safe with it: its statement orders by exactly the columns of
+its index after the equality conditions and carries its ``LIMIT`` as a literal, so any plan
+walks that index (checked on a million files with ``plan_cache_mode = force_generic_plan``:
+every sort, at the root, in a 30,000-file folder and after a cursor — bench/README.md).
+Searches are not: a generic plan of a pattern match can pick the wrong index, so they run with
+custom plans (:func:`plan_with_values`). The values of a fan with a big drive are exactly what
+a generic plan gets wrong.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -41,7 +46,50 @@ from core.models import DriveUsage, File, FileTag, Folder, Post, PostAccess, Pos
 SEARCH_WINDOW = 5000
 """How many of the user's newest files a search filters before it asks an index instead."""
 
-TaggedFiles = tuple[Sequence[File], dict[int, list[str]]]
+
+class ListedFile(Protocol):
+    """A file as pages and searches list it: a row of ``files``' columns, read without the
+    ORM (building 100 ``File`` objects cost more than the statement). A ``File`` fits too."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def tenant_id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def folder_id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def storage_key(self) -> str: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def width(self) -> int | None: ...
+    @property
+    def height(self) -> int | None: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def thumbnail_key(self) -> str | None: ...
+    @property
+    def thumbnail_mime(self) -> str | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def job_id(self) -> int | None: ...
+    @property
+    def provenance(self) -> dict[str, Any] | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+TaggedFiles = tuple[Sequence[ListedFile], dict[int, list[str]]]
 """Files and the tags of each (sorted), read in the same statement."""
 _TAG_SEPARATOR = "\n"  # tags never hold one (core.drive.service.clean_tags)
 
@@ -70,13 +118,14 @@ def _tags_column(dialect: str, row: Any) -> Any:
 
 
 async def _tagged(session: AsyncSession, stmt: Select[Any], values: dict[str, Any]) -> TaggedFiles:
-    files: list[File] = []
+    """Run a statement selecting a file's columns and then its tags (:func:`_tags_column`)."""
+    files: list[ListedFile] = []
     tags: dict[int, list[str]] = {}
-    for file, found in await session.execute(stmt, values):
-        files.append(file)
-        if found:
+    for row in await session.execute(stmt, values):
+        files.append(row)
+        if found := row[-1]:
             listed = found.split(_TAG_SEPARATOR) if isinstance(found, str) else found
-            tags[file.id] = sorted(listed)
+            tags[row.id] = sorted(listed)
     return files, tags
 
 
@@ -299,11 +348,14 @@ def _files_stmt(dialect: str, sort: str, descending: bool, root: bool, keyset: b
     if keyset:
         where.append(_after(column, File, descending))
     order = [File.folder_id, column, File.id]
+    # The page size is written into the statement (one prepared statement per size; clients
+    # use one or two): a generic plan that knows "LIMIT 100" walks the sort's index like a
+    # custom plan does, so pages need no per-transaction planning setting.
     return (
-        select(File, _tags_column(dialect, File))
+        select(*File.__table__.c, _tags_column(dialect, File))
         .where(*where)
         .order_by(*(c.desc() if descending else c.asc() for c in order))
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit", type_=Integer(), literal_execute=True))
     )
 
 
@@ -398,9 +450,9 @@ def _search_recent_stmt(dialect: str, shape: tuple[bool, bool, bool], keyset: bo
         .limit(bindparam("window"))
         .subquery("recent")
     )
-    row = aliased(File, recent)
+    row = recent.c
     return (
-        select(row, _tags_column(dialect, row))
+        select(*row, _tags_column(dialect, row))
         .where(*_conditions(shape, row))
         .order_by(*_newest_first(row))
         .limit(bindparam("limit"))
@@ -425,7 +477,7 @@ def _search_indexed_stmt(dialect: str, shape: tuple[bool, bool, bool], keyset: b
         .subquery("newest")
     )
     return (
-        select(File, _tags_column(dialect, File))
+        select(*File.__table__.c, _tags_column(dialect, File))
         .join(newest, newest.c.id == File.id)
         .where(File.tenant_id == bindparam("tenant_id"))
         .order_by(*_newest_first(File))

@@ -59,7 +59,7 @@ _TAG = re.compile(r"^[\w][\w .+-]{0,63}$")
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    files: Sequence[File]
+    files: Sequence[repo.ListedFile]
     tags: dict[int, list[str]]
     next_cursor: str | None
     folders: Sequence[Folder] = field(default_factory=tuple)
@@ -137,7 +137,9 @@ def _decode_cursor(cursor: str | None, kind: str) -> tuple[Any, int] | None:
     return value, file_id
 
 
-def _next_cursor(kind: str, files: Sequence[File], limit: int, column: str) -> str | None:
+def _next_cursor(
+    kind: str, files: Sequence[repo.ListedFile], limit: int, column: str
+) -> str | None:
     if len(files) < limit:
         return None
     last = files[-1]
@@ -306,9 +308,6 @@ async def list_folder(
     )
     if folder_id is not None and (not crumbs or crumbs[-1].deleted_at is not None):
         raise NotFoundError("folder not found", folder_id=folder_id)
-    # Only the files' statement depends on how big this fan's folder is; planning the one
-    # above afresh each time would cost more than its generic plan ever loses.
-    await repo.plan_with_values(session)
     files, tags = await repo.list_files(
         session,
         tenant_id,

@@ -43,7 +43,7 @@ from core.storage.errors import (
     ObjectTooLargeError,
     StorageError,
 )
-from core.storage.urls import signed_download_url
+from core.storage.urls import LinkSigner, expiry
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _TMP_PREFIX = f"{RESERVED_PREFIX}-tmp-"
@@ -73,7 +73,8 @@ class LocalStorage(Storage):
     ) -> None:
         self.root = Path(root).expanduser().absolute()
         self.public_base_url = public_base_url
-        self._secret_key = secret_key
+        self._links = LinkSigner(secret_key)
+        self._links_base = public_base_url.rstrip("/")
         self._write_buffer = write_buffer
         self._read_chunk = read_chunk
 
@@ -274,13 +275,11 @@ class LocalStorage(Storage):
         filename: str | None = None,
         content_type: str | None = None,
     ) -> str:
-        validate_key(key)
         validate_expires_in(expires_in)
-        return signed_download_url(
+        return self._links.url(
+            self._links_base,
             key,
-            expires_in=expires_in,
-            public_base_url=self.public_base_url,
+            expiry(expires_in),
             filename=filename,
             content_type=content_type,
-            secret_key=self._secret_key,
         )

@@ -40,6 +40,7 @@ from core.storage.base import (
     validate_range,
 )
 from core.storage.errors import ObjectNotFoundError, ObjectTooLargeError, StorageError
+from core.storage.presign import S3LinkSigner, stable_window
 from core.storage.urls import content_disposition
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -81,6 +82,11 @@ def create_s3_client(
     )
 
 
+def _boto_params(query: dict[str, str]) -> dict[str, str]:
+    """``response-content-type`` → ``ResponseContentType`` (botocore's names for them)."""
+    return {"".join(w.title() for w in name.split("-")): v for name, v in query.items()}
+
+
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -109,6 +115,7 @@ class S3Storage(Storage):
         self.part_size = part_size
         self.max_concurrency = max_concurrency
         self._read_chunk = read_chunk
+        self._links: S3LinkSigner | None = None
         self._client = client or create_s3_client(
             endpoint_url, region_name=region_name, max_pool_connections=max(16, max_concurrency)
         )
@@ -365,17 +372,26 @@ class S3Storage(Storage):
         filename: str | None = None,
         content_type: str | None = None,
     ) -> str:
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._full_key(key)}
+        full_key = self._full_key(key)
         validate_expires_in(expires_in)
+        params: dict[str, str] = {}
         if filename is not None:
-            params["ResponseContentDisposition"] = content_disposition(filename)
+            params["response-content-disposition"] = content_disposition(filename)
         if content_type is not None:
-            params["ResponseContentType"] = validate_content_type(content_type)
-        # Presigning is local computation, but resolving credentials the first time may not be.
-        url = await self._call(
-            self._client.generate_presigned_url,
-            ClientMethod="get_object",
-            Params=params,
-            ExpiresIn=expires_in,
+            params["response-content-type"] = validate_content_type(content_type)
+        if self._links is None:
+            # Made once: botocore presigns a probe, and the first read of credentials may
+            # do I/O (instance roles), so off the event loop.
+            self._links = await asyncio.to_thread(S3LinkSigner, self._client, self.bucket)
+        signed_at, lifetime = stable_window(expires_in)
+        url = self._links.url(full_key, expires_in=lifetime, params=params, signed_at=signed_at)
+        if url is not None:
+            return url
+        return str(  # anonymous client: botocore's own (unsigned) link
+            await self._call(
+                self._client.generate_presigned_url,
+                ClientMethod="get_object",
+                Params={"Bucket": self.bucket, "Key": full_key, **_boto_params(params)},
+                ExpiresIn=expires_in,
+            )
         )
-        return str(url)

@@ -9,6 +9,12 @@ as ``text/html`` and run script on our origin.
 
 The route that serves ``/files/{key}`` calls :func:`verify_download` with the query values and
 then streams the object, using :mod:`core.storage.ranges` for ``Range`` requests.
+
+A drive page carries close to two hundred of these links (each file and its thumbnail), so
+making one is kept to a few microseconds: one-shot C HMAC over a length-prefixed message, keys
+and content types that need no escaping written as they are. Expiry times are rounded up to
+:data:`EXPIRY_STEP`, so the link to a file stays the same for a while and the browser's cache
+serves a thumbnail again instead of fetching it under a new URL on every page.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
+import re
 import time
 import unicodedata
 from functools import lru_cache
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -38,22 +44,90 @@ from core.storage.errors import (
 DOWNLOAD_PATH = "/files/"
 """Where the API mounts the download route; links point under ``public_base_url`` + this."""
 
-_VERSION = "v1"
+_VERSION = "v2"
+EXPIRY_STEP = 300
+"""Expiry times are multiples of this (seconds) once a link lives at least twice as long."""
+
+# Keys our own code makes (``drive/1/2/<hex>``): valid as they are and nothing to escape in a
+# URL. Segments starting with "." ("..", the local backend's reserved names) and anything else
+# go through the full :func:`validate_key` and ``quote``.
+_PLAIN_KEY = re.compile(
+    r"(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,254}/){0,16}[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,254}"
+).fullmatch
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
-@lru_cache(maxsize=8)
 def _signing_key(secret_key: str) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"atelier", info=b"storage-download-urls"
     ).derive(secret_key.encode())
 
 
-def _mac(
-    secret_key: str, key: str, expires_at: int, filename: str | None, content_type: str | None
-) -> bytes:
-    # JSON of a list is an unambiguous encoding: no field can bleed into the next.
-    message = json.dumps([_VERSION, key, expires_at, filename, content_type], ensure_ascii=True)
-    return hmac.new(_signing_key(secret_key), message.encode(), hashlib.sha256).digest()
+def _field(value: str | None) -> str:
+    # Length-prefixed, so no field can bleed into the next; None is not "".
+    return "-" if value is None else f"{len(value)}:{value}"
+
+
+@lru_cache(maxsize=256)
+def _checked_type(content_type: str) -> str:
+    """``content_type`` validated and escaped for a query string (a page repeats a handful)."""
+    validate_content_type(content_type)
+    return quote_plus(content_type)
+
+
+class LinkSigner:
+    """HMAC-SHA256 of download links under one secret. The key's inner and outer pads are
+    hashed once here (RFC 2104), so a signature costs two hash copies instead of a keyed
+    context built per link (half the time; a page signs a couple of hundred)."""
+
+    def __init__(self, secret_key: str) -> None:
+        key = _signing_key(secret_key).ljust(64, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
+
+    def mac(
+        self, key: str, expires_at: int, filename: str | None, content_type: str | None
+    ) -> bytes:
+        message = f"{_VERSION}|{_field(key)}|{expires_at}|{_field(filename)}|{_field(content_type)}"
+        inner = self._inner.copy()
+        inner.update(message.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def signature(
+        self, key: str, expires_at: int, filename: str | None, content_type: str | None
+    ) -> str:
+        mac = self.mac(key, expires_at, filename, content_type)
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def url(
+        self,
+        base_url: str,
+        key: str,
+        expires_at: int,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """``{base_url}/files/{key}?exp=...&sig=...`` (``base_url`` without a trailing "/").
+        Written out in one function: a page makes a couple of hundred of these."""
+        plain = _PLAIN_KEY(key) is not None
+        if not plain:
+            validate_key(key)
+        mac = self.mac(key, expires_at, filename, content_type)
+        query = f"exp={expires_at}&sig={base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+        if filename is not None:
+            query += f"&filename={quote_plus(filename)}"
+        if content_type is not None:
+            query += f"&content_type={_checked_type(content_type)}"
+        return f"{base_url}{DOWNLOAD_PATH}{key if plain else quote(key, safe='/')}?{query}"
+
+
+@lru_cache(maxsize=8)
+def signer(secret_key: str) -> LinkSigner:
+    return LinkSigner(secret_key)
 
 
 def sign_download(
@@ -67,10 +141,9 @@ def sign_download(
     """The URL-safe signature of a download of ``key`` valid until ``expires_at`` (Unix time)."""
     validate_key(key)
     if content_type is not None:
-        validate_content_type(content_type)
+        _checked_type(content_type)
     secret = secret_key or get_settings().secret_key
-    mac = _mac(secret, key, int(expires_at), filename, content_type)
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    return signer(secret).signature(key, int(expires_at), filename, content_type)
 
 
 def verify_download(
@@ -99,11 +172,20 @@ def verify_download(
     except (ValueError, TypeError, binascii.Error, InvalidKeyError, InvalidContentTypeError) as exc:
         raise InvalidSignatureError("download link is malformed") from exc
     secret = secret_key or get_settings().secret_key
-    expected = _mac(secret, key, expires_at, filename, content_type)
+    expected = signer(secret).mac(key, expires_at, filename, content_type)
     if not hmac.compare_digest(given, expected):
         raise InvalidSignatureError("download link signature does not match")
     if (time.time() if now is None else now) >= expires_at:
         raise LinkExpiredError("download link has expired", expired_at=expires_at)
+
+
+def expiry(expires_in: int, now: float | None = None) -> int:
+    """When a link made ``now`` for ``expires_in`` seconds ends: at least ``expires_in`` from
+    now, rounded up to :data:`EXPIRY_STEP` when that adds at most half of the lifetime."""
+    expires_at = int(time.time() if now is None else now) + expires_in
+    if expires_in >= 2 * EXPIRY_STEP:
+        expires_at += -expires_at % EXPIRY_STEP
+    return expires_at
 
 
 def signed_download_url(
@@ -116,18 +198,16 @@ def signed_download_url(
     secret_key: str | None = None,
     now: float | None = None,
 ) -> str:
-    """A complete link to ``key`` under ``{public_base_url}/files/``, valid ``expires_in`` s."""
-    expires_at = int(time.time() if now is None else now) + expires_in
-    sig = sign_download(
-        key, expires_at, filename=filename, content_type=content_type, secret_key=secret_key
+    """A complete link to ``key`` under ``{public_base_url}/files/``, valid at least
+    ``expires_in`` s (see :func:`expiry`)."""
+    secret = secret_key or get_settings().secret_key
+    return signer(secret).url(
+        public_base_url.rstrip("/"),
+        key,
+        expiry(expires_in, now),
+        filename=filename,
+        content_type=content_type,
     )
-    query: dict[str, str | int] = {"exp": expires_at, "sig": sig}
-    if filename is not None:
-        query["filename"] = filename
-    if content_type is not None:
-        query["content_type"] = content_type
-    path = quote(key, safe="/")
-    return f"{public_base_url.rstrip('/')}{DOWNLOAD_PATH}{path}?{urlencode(query)}"
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:

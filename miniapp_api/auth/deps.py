@@ -16,11 +16,16 @@ from miniapp_api.deps import SessionDep, SettingsDep
 from tenants import repository as tenants_repo
 
 
-def current_user(request: Request, settings: SettingsDep) -> CurrentUser:
+def bearer_user(request: Request, secret_key: str) -> CurrentUser:
+    """The fan named by the ``Authorization: Bearer`` header, or :class:`InvalidTokenError`."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidTokenError("sign in first: send 'Authorization: Bearer <token>'")
-    return read_token(token.strip(), secret_key=settings.secret_key)
+    return read_token(token.strip(), secret_key=secret_key)
+
+
+async def current_user(request: Request, settings: SettingsDep) -> CurrentUser:
+    return bearer_user(request, settings.secret_key)
 
 
 UserDep = Annotated[CurrentUser, Depends(current_user)]

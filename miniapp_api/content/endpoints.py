@@ -18,7 +18,7 @@ from miniapp_api.content import service
 from miniapp_api.content.schemas import FeedOut, InvoiceLinkOut, PostOut, ViewOut
 from miniapp_api.deps import SessionDep, SettingsDep
 from miniapp_api.files import StorageDep
-from miniapp_api.wallet.endpoints import RuntimeDep
+from miniapp_api.tasks.deps import RuntimeDep
 from miniapp_api.wallet.service import fan_bot
 from tenants import admins
 from tenants.content import links

@@ -8,13 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from core.drive import service
-from core.models import File, Folder, ShareLink
+from core.drive.repository import ListedFile
+from core.models import Folder, ShareLink
 from core.models.drive import FileSource
 from core.storage import Storage
 from miniapp_api.auth.deps import TenantDep, UserDep
-from miniapp_api.deps import SessionDep, SettingsDep
+from miniapp_api.deps import ReadSessionDep, SessionDep, SettingsDep
 from miniapp_api.drive.schemas import (
     DownloadOut,
     FileOut,
@@ -26,7 +28,6 @@ from miniapp_api.drive.schemas import (
     MoveFiles,
     Order,
     PageOut,
-    Provenance,
     ShareIn,
     ShareOut,
     Sort,
@@ -53,51 +54,64 @@ def folder_out(folder: Folder) -> FolderOut:
     )
 
 
-def _provenance(file: File) -> Provenance | None:
+def _provenance(file: ListedFile) -> dict[str, Any] | None:
     if file.source != FileSource.GENERATED:
         return None
     data = file.provenance or {}
-    return Provenance(
-        tool=data.get("tool"),
-        prompt=data.get("prompt"),
-        job_id=data.get("job_id", file.job_id),
-        params=data.get("params") or {},
-    )
+    return {
+        "tool": data.get("tool"),
+        "prompt": data.get("prompt"),
+        "job_id": data.get("job_id", file.job_id),
+        "params": data.get("params") or {},
+    }
 
 
-async def file_out(storage: Storage, file: File, tags: Sequence[str]) -> FileOut:
+async def file_json(storage: Storage, file: ListedFile, tags: Sequence[str]) -> dict[str, Any]:
+    """A file as :class:`FileOut` describes it, as plain data: a page of a hundred is
+    serialised straight to JSON (:func:`json_response`), not built and checked as models."""
     main = file.mime_type.split("/")[0]
     thumb = None
     if file.thumbnail_key:
         thumb = await storage.download_url(
             file.thumbnail_key, expires_in=LINK_TTL_S, content_type=file.thumbnail_mime
         )
-    return FileOut(
-        id=file.id,
-        name=file.name,
-        folder_id=file.folder_id,
-        type=main if main in MEDIA_TYPES else "other",
-        mime_type=file.mime_type,
-        size=file.size,
-        width=file.width,
-        height=file.height,
-        duration=file.duration,
-        url=await storage.download_url(
+    return {
+        "id": file.id,
+        "name": file.name,
+        "folder_id": file.folder_id,
+        "type": main if main in MEDIA_TYPES else "other",
+        "mime_type": file.mime_type,
+        "size": file.size,
+        "width": file.width,
+        "height": file.height,
+        "duration": file.duration,
+        "url": await storage.download_url(
             file.storage_key, expires_in=LINK_TTL_S, content_type=file.mime_type
         ),
-        thumbnail_url=thumb,
-        tags=list(tags),
-        source=file.source,
-        provenance=_provenance(file),
-        created_at=file.created_at,
-        deleted_at=file.deleted_at,
-    )
+        "thumbnail_url": thumb,
+        "tags": list(tags),
+        "source": file.source,
+        "provenance": _provenance(file),
+        "created_at": file.created_at,
+        "deleted_at": file.deleted_at,
+    }
 
 
-async def files_out(
-    storage: Storage, files: Sequence[File], tags: dict[int, list[str]]
-) -> list[FileOut]:
-    return [await file_out(storage, f, tags.get(f.id, ())) for f in files]
+async def file_out(storage: Storage, file: ListedFile, tags: Sequence[str]) -> FileOut:
+    return FileOut.model_validate(await file_json(storage, file, tags))
+
+
+async def files_json(
+    storage: Storage, files: Sequence[ListedFile], tags: dict[int, list[str]]
+) -> list[dict[str, Any]]:
+    return [await file_json(storage, f, tags.get(f.id, ())) for f in files]
+
+
+def json_response(content: dict[str, Any]) -> Response:
+    """``content`` as JSON (pydantic's serialiser: datetimes and models as FastAPI writes
+    them). The routes that answer with it name their model in ``response_model``, for the
+    API schema; tests check the answers against it."""
+    return Response(to_json(content), media_type="application/json")
 
 
 def _sent(model: BaseModel) -> dict[str, Any]:
@@ -158,17 +172,17 @@ async def purge_folder(folder_id: int, user: UserDep, session: SessionDep) -> Re
 # -- listing and search ------------------------------------------------------------------------
 
 
-@router.get("/list")
+@router.get("/list", response_model=ListingOut)
 async def list_folder(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     storage: StorageDep,
     folder_id: Annotated[int | None, Query(gt=0)] = None,
     sort: Sort = "name",
     order: Order = "asc",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
-) -> ListingOut:
+) -> Response:
     """A folder (the root without ``folder_id``): subfolders on the first page, then files."""
     page = await service.list_folder(
         session,
@@ -181,16 +195,18 @@ async def list_folder(
         limit=limit,
     )
     crumbs = page.breadcrumbs
-    return ListingOut(
-        folder=folder_out(crumbs[-1]) if crumbs else None,
-        breadcrumbs=[folder_out(f) for f in crumbs],
-        folders=[folder_out(f) for f in page.folders],
-        files=await files_out(storage, page.files, page.tags),
-        next_cursor=page.next_cursor,
+    return json_response(
+        {
+            "folder": folder_out(crumbs[-1]) if crumbs else None,
+            "breadcrumbs": [folder_out(f) for f in crumbs],
+            "folders": [folder_out(f) for f in page.folders],
+            "files": await files_json(storage, page.files, page.tags),
+            "next_cursor": page.next_cursor,
+        }
     )
 
 
-@router.get("/search")
+@router.get("/search", response_model=PageOut)
 async def search(
     user: UserDep,
     session: SessionDep,
@@ -200,7 +216,7 @@ async def search(
     type: Annotated[str | None, Query(pattern=r"^[a-z]+(/[\w.+-]+)?$", max_length=100)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
-) -> PageOut:
+) -> Response:
     page = await service.search(
         session,
         user.tenant_id,
@@ -211,9 +227,8 @@ async def search(
         cursor=cursor,
         limit=limit,
     )
-    return PageOut(
-        files=await files_out(storage, page.files, page.tags), next_cursor=page.next_cursor
-    )
+    files = await files_json(storage, page.files, page.tags)
+    return json_response({"files": files, "next_cursor": page.next_cursor})
 
 
 @router.get("/tags")
@@ -334,12 +349,15 @@ async def purge_file(file_id: int, user: UserDep, session: SessionDep) -> Respon
 # -- trash -------------------------------------------------------------------------------------
 
 
-@router.get("/trash")
-async def trash(user: UserDep, session: SessionDep, storage: StorageDep) -> TrashOut:
+@router.get("/trash", response_model=TrashOut)
+async def trash(user: UserDep, session: ReadSessionDep, storage: StorageDep) -> Response:
     folders, files = await service.trash(session, user.tenant_id, user.user_id)
     tags = await service.tags_of(session, user.tenant_id, [f.id for f in files])
-    return TrashOut(
-        folders=[folder_out(f) for f in folders], files=await files_out(storage, files, tags)
+    return json_response(
+        {
+            "folders": [folder_out(f) for f in folders],
+            "files": await files_json(storage, files, tags),
+        }
     )
 
 

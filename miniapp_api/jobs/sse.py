@@ -31,7 +31,7 @@ from starlette.responses import StreamingResponse
 from core.models.jobs import Job, JobStatus
 from jobs.generation.progress import job_channel, last_event, user_channel
 from jobs.generation.schemas import ProgressEvent
-from miniapp_api.auth.deps import current_user
+from miniapp_api.auth.deps import bearer_user
 from miniapp_api.auth.tokens import CurrentUser, read_token
 from miniapp_api.deps import SettingsDep
 
@@ -44,7 +44,7 @@ RETRY_MS = 3000
 _PUBLIC_FIELDS = {"tenant_id", "user_id"}
 
 
-def stream_user(
+async def stream_user(
     request: Request,
     settings: SettingsDep,
     access_token: Annotated[
@@ -58,7 +58,7 @@ def stream_user(
     """The signed-in fan from ``Authorization: Bearer`` or, failing that, ``?access_token=``."""
     if access_token and not request.headers.get("authorization"):
         return read_token(access_token.strip(), secret_key=settings.secret_key)
-    return current_user(request, settings)
+    return bearer_user(request, settings.secret_key)
 
 
 StreamUserDep = Annotated[CurrentUser, Depends(stream_user)]

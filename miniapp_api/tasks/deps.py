@@ -21,7 +21,7 @@ from core.models import User
 from miniapp_api.auth.tokens import CurrentUser
 
 
-def get_bot_runtime(request: Request) -> BotRuntime:
+async def get_bot_runtime(request: Request) -> BotRuntime:
     runtime: BotRuntime = request.app.state.bot_runtime
     return runtime
 

@@ -13,8 +13,8 @@ from core.models import VipSubscription
 from miniapp_api.auth.deps import UserDep
 from miniapp_api.content.schemas import InvoiceLinkOut
 from miniapp_api.deps import SessionDep
+from miniapp_api.tasks.deps import RuntimeDep
 from miniapp_api.vip.schemas import FanPackageOut, SubscriptionOut, VipOut
-from miniapp_api.wallet.endpoints import RuntimeDep
 from miniapp_api.wallet.service import fan_bot
 from tenants.vip import service as vip
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
-from bot.runtime import BotRuntime
 from core import ledger
 from core.ledger import history
 from miniapp_api.auth.deps import UserDep
 from miniapp_api.deps import SessionDep
+from miniapp_api.tasks.deps import RuntimeDep
 from miniapp_api.wallet import service
 from miniapp_api.wallet.schemas import (
     EntryOut,
@@ -64,14 +64,6 @@ async def wallet_history(
         entries=[_entry_out(e) for e in page.entries],
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
     )
-
-
-def get_bot_runtime(request: Request) -> BotRuntime:
-    runtime: BotRuntime = request.app.state.bot_runtime
-    return runtime
-
-
-RuntimeDep = Annotated[BotRuntime, Depends(get_bot_runtime)]
 
 
 @router.get("/packs")

@@ -20,7 +20,7 @@ from miniapp_api.creator.vip.schemas import (
     SubscribersOut,
 )
 from miniapp_api.deps import SessionDep
-from miniapp_api.wallet.endpoints import RuntimeDep
+from miniapp_api.tasks.deps import RuntimeDep
 from tenants.vip import service as vip
 from tenants.vip.service import PackageDraft
 

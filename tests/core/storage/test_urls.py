@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 import httpx
@@ -9,9 +10,13 @@ import pytest
 
 from core.storage import InvalidKeyError, InvalidSignatureError, LinkExpiredError
 from core.storage.urls import (
+    EXPIRY_STEP,
+    _signing_key,
     content_disposition,
+    expiry,
     sign_download,
     signed_download_url,
+    signer,
     verify_download,
 )
 
@@ -140,3 +145,46 @@ def test_signed_url_round_trips_through_its_query() -> None:
 def test_content_disposition_is_header_safe(filename: str, expected: str) -> None:
     assert content_disposition(filename) == expected
     assert "\r" not in expected and "\n" not in expected
+
+
+def test_signer_is_rfc_2104_hmac_sha256() -> None:
+    """The precomputed pads give exactly the standard HMAC of the signed message."""
+    mac = signer(SECRET).mac("a/b.mp4", NOW, "clip.mp4", "video/mp4")
+    message = b"v2|7:a/b.mp4|1800000000|8:clip.mp4|9:video/mp4"
+    assert mac == hmac.digest(_signing_key(SECRET), message, "sha256")
+
+
+def test_fields_cannot_bleed_into_each_other() -> None:
+    one = sign_download("a/b", NOW, filename="x|3:a/b", secret_key=SECRET)
+    other = sign_download("a/b", NOW, filename="x", content_type="a/b", secret_key=SECRET)
+    empty = sign_download("a/b", NOW, filename="", secret_key=SECRET)
+    none = sign_download("a/b", NOW, secret_key=SECRET)
+    assert len({one, other, empty, none}) == 4
+
+
+@pytest.mark.parametrize(
+    ("now", "expires_in", "expected"),
+    [
+        (NOW, 3600, NOW + 3600),  # already on a step
+        (NOW + 1, 3600, NOW + 3600 + EXPIRY_STEP),  # rounded up, never down
+        (NOW + 299, 3600, NOW + 3600 + EXPIRY_STEP),
+        (NOW + 1, 120, NOW + 121),  # short links keep their exact lifetime
+    ],
+)
+def test_expiry_rounds_up_to_a_step(now: int, expires_in: int, expected: int) -> None:
+    assert expiry(expires_in, now) == expected
+
+
+def test_links_made_within_a_step_are_identical() -> None:
+    made = {
+        signed_download_url(
+            "drive/1/2/abc",
+            expires_in=3600,
+            public_base_url="https://app.example",
+            content_type="image/webp",
+            secret_key=SECRET,
+            now=NOW + second,
+        )
+        for second in range(1, EXPIRY_STEP + 1)
+    }
+    assert len(made) == 1

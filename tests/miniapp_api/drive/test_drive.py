@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from core.drive import service as drive
+from miniapp_api.drive.schemas import ListingOut, PageOut, TrashOut
 from tests.miniapp_api.drive.conftest import Fans, png
 
 
@@ -271,3 +272,46 @@ async def test_s3_upload_and_presigned_download(s3_client: httpx.AsyncClient, fa
     async with httpx.AsyncClient() as outside:
         got = await outside.get(body["url"], headers={"Range": "bytes=0-3"})
     assert got.status_code == 206 and got.content == data[:4]
+
+
+async def test_listings_answer_what_their_schemas_promise(
+    client: httpx.AsyncClient, fans: Fans
+) -> None:
+    """Folder pages, searches and the trash are written as JSON directly (no model per file):
+    what they send must still be exactly what the API schema documents."""
+    h = fans.alice.headers
+    folder = (await client.post("/api/v1/drive/folders", json={"name": "Pics"}, headers=h)).json()
+    image = (await upload(client, h, png(), "cat.png", folder_id=folder["id"])).json()
+    note = (await upload(client, h, b"notes", "note.txt")).json()
+    await client.put(f"/api/v1/drive/files/{image['id']}/tags", json={"tags": ["pets"]}, headers=h)
+    await client.delete(f"/api/v1/drive/files/{note['id']}", headers=h)
+
+    listing = await client.get("/api/v1/drive/list", params={"folder_id": folder["id"]}, headers=h)
+    page = ListingOut.model_validate_json(listing.content, strict=True)
+    assert [c.name for c in page.breadcrumbs] == ["Pics"] and page.folder is not None
+    assert [(f.name, f.tags, f.type) for f in page.files] == [("cat.png", ["pets"], "image")]
+    assert listing.json()["files"][0] == (
+        await client.get(f"/api/v1/drive/files/{image['id']}", headers=h)
+    ).json() | {"tags": ["pets"]}
+    found = await client.get("/api/v1/drive/search", params={"tag": "pets"}, headers=h)
+    assert [f.id for f in PageOut.model_validate_json(found.content).files] == [image["id"]]
+    trash = await client.get("/api/v1/drive/trash", headers=h)
+    trashed = TrashOut.model_validate_json(trash.content)
+    assert [f.name for f in trashed.files] == ["note.txt"] and trashed.files[0].deleted_at
+
+
+async def test_links_stay_the_same_and_the_browser_may_keep_what_they_fetch(
+    client: httpx.AsyncClient, fans: Fans
+) -> None:
+    """A file listed twice gets the same link (its expiry is rounded), so the browser's cache
+    serves its thumbnail again; the answer says how long it may keep it."""
+    h = fans.alice.headers
+    await upload(client, h, png(), "cat.png")
+    first, again = [
+        (await client.get("/api/v1/drive/list", headers=h)).json()["files"][0] for _ in range(2)
+    ]
+    assert first["url"] == again["url"]
+    answer = await fetch(client, first["url"])
+    assert answer.status_code == 200
+    directive, _, age = answer.headers["cache-control"].partition(", max-age=")
+    assert directive == "private" and 3600 - 5 <= int(age) <= 3600 + 300
