@@ -43,7 +43,7 @@ from rich.table import Table
 
 from bench.common import SECRET_KEY, database
 from core import migrate
-from core.db import create_engine, create_session_factory, session_scope
+from core.db import create_engine, create_session_factory, read_scope, session_scope
 from core.drive import service
 from core.drive import service as drive
 from core.settings import Environment, Settings, get_settings
@@ -446,6 +446,43 @@ async def generic_plans_that_sort(conn: asyncpg.Connection, data: Dataset) -> li
     return found
 
 
+async def s3_page_links(samples: int) -> tuple[Stats, Stats]:
+    """A page's links on S3 (100 files, 80 thumbnails): presigned by ``S3Storage`` against
+    presigned one by one by botocore in a worker thread, as the backend did before. Presigning
+    is local work, so a client aimed at an address nothing listens on is enough."""
+    import boto3
+    from botocore.config import Config
+
+    from core.storage import S3Storage
+
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench-secret",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    storage = S3Storage("bench", client=client)
+    keys = [(f"drive/1/2/{i:032x}", "image/jpeg") for i in range(180)]
+
+    async def ours() -> None:
+        for key, kind in keys:
+            await storage.download_url(key, expires_in=3600, content_type=kind)
+
+    async def botocore() -> None:
+        for key, kind in keys:
+            await asyncio.to_thread(
+                client.generate_presigned_url,
+                "get_object",
+                Params={"Bucket": "bench", "Key": key, "ResponseContentType": kind},
+                ExpiresIn=3600,
+            )
+
+    new, old = await timed(ours, botocore, samples=samples, warmup=2)
+    return new, old
+
+
 def _sql_literal(value: Any) -> str:
     """A cursor value for ``EXECUTE`` (unset keyset values: NULL, planned all the same)."""
     if value is None:
@@ -611,7 +648,7 @@ class Measure:
         folder = self.data.big_folder
 
         async def rules() -> service.Page:
-            async with session_scope(factory) as session:
+            async with read_scope(factory) as session:  # as the route reads
                 return await service.list_folder(session, *self.owner, folder, sort="name")
 
         page = await rules()
@@ -629,8 +666,8 @@ class Measure:
             )
         )
         return [
-            ("drive service: its SQL through a session, ORM rows, commit", core),
-            ("file models with their signed download and thumbnail links", out),
+            ("drive service: its SQL through a read-only session, rows", core),
+            ("file JSON with its signed download and thumbnail links", out),
             ("the rest: in-process HTTP, routing, sign-in token, JSON", whole - core - out),
             ("the whole request", whole),
         ]
@@ -705,6 +742,7 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
                     sorting = await generic_plans_that_sort(conn, data)
                     parts = await measure.breakdown(app)
                     searches = await measure.searches()
+                    s3_links = await s3_page_links(max(10, args.samples // 10))
                     usage = await measure.usage()
     finally:
         await conn.close()
@@ -716,6 +754,11 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
         f" an index{': ' + ', '.join(sorting) if sorting else ''}"
     )
     print_parts(parts)
+    ours, botocore = s3_links
+    console.print(
+        f"a page's 180 links on S3: {ours.p50:.2f} ms presigned by S3Storage, {botocore.p50:.2f}"
+        f" ms by botocore one by one in worker threads ({botocore.p50 / ours.p50:.0f}×)"
+    )
     print_rows(f"search, first page of {SEARCH_PAGE}, ms (whole drive)", searches, 95, "one query")
     print_rows("storage usage, ms", usage, 99, "old SUM")
     verdicts(pages, searches)

@@ -517,21 +517,31 @@ async def search_files(
 
 
 async def trashed(
-    session: AsyncSession, tenant_id: int, user_id: int
+    session: AsyncSession,
+    tenant_id: int,
+    user_id: int,
+    *,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
 ) -> tuple[Sequence[Folder], Sequence[File]]:
-    """What the trash shows: trashed items whose folder is not itself in the trash."""
+    """What the trash shows, latest first: trashed items whose folder is not itself in the
+    trash. Folders come whole with the first page (``after`` None); files ``limit`` at a
+    time, keyset on ``(deleted_at, id)`` (``ix_files_trash``)."""
     parent = Folder.__table__.alias("parent")
-    folders = await session.scalars(
-        tenant_select(Folder, tenant_id)
-        .outerjoin(parent, parent.c.id == Folder.parent_id)
-        .where(
-            Folder.user_id == user_id,
-            Folder.deleted_at.is_not(None),
-            or_(parent.c.id.is_(None), parent.c.deleted_at.is_(None)),
+    folders: Sequence[Folder] = []
+    if after is None:
+        found = await session.scalars(
+            tenant_select(Folder, tenant_id)
+            .outerjoin(parent, parent.c.id == Folder.parent_id)
+            .where(
+                Folder.user_id == user_id,
+                Folder.deleted_at.is_not(None),
+                or_(parent.c.id.is_(None), parent.c.deleted_at.is_(None)),
+            )
+            .order_by(Folder.deleted_at.desc(), Folder.id.desc())
         )
-        .order_by(Folder.deleted_at.desc(), Folder.id)
-    )
-    files = await session.scalars(
+        folders = found.all()
+    stmt = (
         tenant_select(File, tenant_id)
         .outerjoin(parent, parent.c.id == File.folder_id)
         .where(
@@ -539,9 +549,12 @@ async def trashed(
             File.deleted_at.is_not(None),
             or_(parent.c.id.is_(None), parent.c.deleted_at.is_(None)),
         )
-        .order_by(File.deleted_at.desc(), File.id)
+        .order_by(File.deleted_at.desc(), File.id.desc())
+        .limit(limit)
     )
-    return folders.all(), files.all()
+    if after is not None:
+        stmt = stmt.where(tuple_(File.deleted_at, File.id) < tuple_(*after))
+    return folders, (await session.scalars(stmt)).all()
 
 
 async def trashed_files(

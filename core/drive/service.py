@@ -128,7 +128,7 @@ def _decode_cursor(cursor: str | None, kind: str) -> tuple[Any, int] | None:
         cursor_kind, value, file_id = json.loads(raw)
         if cursor_kind != kind or not isinstance(file_id, int):
             raise ValueError
-        if kind.startswith("date") or kind == "search":
+        if kind.startswith("date") or kind in ("search", "trash"):
             value = datetime.fromisoformat(value)
         elif not isinstance(value, int if kind.startswith("size") else str):
             raise ValueError
@@ -432,9 +432,23 @@ async def restore_file(session: AsyncSession, tenant_id: int, user_id: int, file
 
 
 async def trash(
-    session: AsyncSession, tenant_id: int, user_id: int
-) -> tuple[Sequence[Folder], Sequence[File]]:
-    return await repo.trashed(session, tenant_id, user_id)
+    session: AsyncSession,
+    tenant_id: int,
+    user_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = MAX_PAGE,
+) -> Page:
+    """The trash, latest first: its folders on the first page, files ``limit`` at a time."""
+    after = _decode_cursor(cursor, "trash")
+    limit = max(1, min(limit, MAX_PAGE))
+    folders, files = await repo.trashed(session, tenant_id, user_id, after=after, limit=limit)
+    return Page(
+        files=files,
+        tags=await tags_of(session, tenant_id, [f.id for f in files]),
+        next_cursor=_next_cursor("trash", files, limit, "deleted_at"),
+        folders=folders,
+    )
 
 
 def _object_keys(files: Sequence[File]) -> list[str]:

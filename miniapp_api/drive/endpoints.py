@@ -350,13 +350,21 @@ async def purge_file(file_id: int, user: UserDep, session: SessionDep) -> Respon
 
 
 @router.get("/trash", response_model=TrashOut)
-async def trash(user: UserDep, session: ReadSessionDep, storage: StorageDep) -> Response:
-    folders, files = await service.trash(session, user.tenant_id, user.user_id)
-    tags = await service.tags_of(session, user.tenant_id, [f.id for f in files])
+async def trash(
+    user: UserDep,
+    session: ReadSessionDep,
+    storage: StorageDep,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+) -> Response:
+    """Latest first: trashed folders on the first page, then files; pass ``next_cursor``
+    back as ``cursor`` for more."""
+    page = await service.trash(session, user.tenant_id, user.user_id, cursor=cursor, limit=limit)
     return json_response(
         {
-            "folders": [folder_out(f) for f in folders],
-            "files": await files_json(storage, files, tags),
+            "folders": [folder_out(f) for f in page.folders],
+            "files": await files_json(storage, page.files, page.tags),
+            "next_cursor": page.next_cursor,
         }
     )
 

@@ -95,6 +95,7 @@ class PageOut(BaseModel):
 class TrashOut(BaseModel):
     folders: list[FolderOut]
     files: list[FileOut]
+    next_cursor: str | None = None
 
 
 class UsageOut(BaseModel):

@@ -236,6 +236,7 @@ async def test_trash_restore_and_purge(client: httpx.AsyncClient, fans: Fans) ->
     assert (await client.get("/api/v1/drive/trash", headers=h)).json() == {
         "folders": [],
         "files": [],
+        "next_cursor": None,
     }
 
 
@@ -315,3 +316,28 @@ async def test_links_stay_the_same_and_the_browser_may_keep_what_they_fetch(
     assert answer.status_code == 200
     directive, _, age = answer.headers["cache-control"].partition(", max-age=")
     assert directive == "private" and 3600 - 5 <= int(age) <= 3600 + 300
+
+
+async def test_the_trash_pages_latest_first(client: httpx.AsyncClient, fans: Fans) -> None:
+    h = fans.alice.headers
+    folder = (await client.post("/api/v1/drive/folders", json={"name": "Old"}, headers=h)).json()
+    ids = [(await upload(client, h, b"x" * (i + 1), f"f{i}.txt")).json()["id"] for i in range(5)]
+    for file_id in ids:
+        await client.delete(f"/api/v1/drive/files/{file_id}", headers=h)
+    await client.delete(f"/api/v1/drive/folders/{folder['id']}", headers=h)
+    pages, cursor = [], None
+    while True:
+        answer = await client.get(
+            "/api/v1/drive/trash",
+            params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+            headers=h,
+        )
+        assert answer.status_code == 200, answer.text
+        pages.append(TrashOut.model_validate_json(answer.content))
+        cursor = pages[-1].next_cursor
+        if cursor is None:
+            break
+    assert [[f.name for f in p.folders] for p in pages] == [["Old"], [], []]
+    assert [f.id for p in pages for f in p.files] == ids[::-1]  # each once, latest first
+    wrong = await client.get("/api/v1/drive/trash", params={"cursor": "e30"}, headers=h)
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "invalid_cursor")

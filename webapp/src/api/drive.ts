@@ -61,5 +61,6 @@ export const purgeFile = (id: number) => api().delete(`/drive/files/${id}/purge`
 export const share = (id: number, expiresIn: number) =>
   api().post<ShareOut>(`/drive/files/${id}/shares`, { expires_in: expiresIn });
 
-export const trash = () => api().get<TrashOut>("/drive/trash");
+export const trash = (cursor?: string | null) =>
+  api().get<TrashOut>("/drive/trash", cursor ? { cursor } : undefined);
 export const emptyTrash = () => api().delete<{ purged: number }>("/drive/trash");

@@ -72,6 +72,7 @@ export interface PageOut {
 export interface TrashOut {
   folders: FolderOut[];
   files: FileOut[];
+  next_cursor: string | null;
 }
 
 export interface UsageOut {

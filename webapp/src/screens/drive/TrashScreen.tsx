@@ -1,5 +1,7 @@
 /** The trash: restore or delete for good; everything here goes by itself after 30 days. */
 
+import { useState } from "react";
+
 import * as drive from "../../api/drive";
 import type { FileOut, FolderOut } from "../../api/types";
 import { useI18n } from "../../i18n";
@@ -18,6 +20,7 @@ export default function TrashScreen() {
   const i18n = useI18n();
   const { t } = i18n;
   const trash = useResource(() => drive.trash(), []);
+  const [more, setMore] = useState(false);
   const entries: Entry[] = [
     ...(trash.data?.folders ?? []).map((item) => ({ kind: "folder" as const, item })),
     ...(trash.data?.files ?? []).map((item) => ({ kind: "file" as const, item })),
@@ -32,6 +35,21 @@ export default function TrashScreen() {
     } catch (error) {
       telegram.notify("error");
       toast(errorMessage(i18n, error), "error");
+    }
+  };
+
+  const loadMore = async () => {
+    if (!trash.data?.next_cursor) return;
+    setMore(true);
+    try {
+      const next = await drive.trash(trash.data.next_cursor);
+      trash.setData(
+        (current) => current && { ...current, files: [...current.files, ...next.files], next_cursor: next.next_cursor },
+      );
+    } catch (error) {
+      toast(errorMessage(i18n, error), "error");
+    } finally {
+      setMore(false);
     }
   };
 
@@ -100,6 +118,11 @@ export default function TrashScreen() {
             </li>
           ))}
         </ul>
+      )}
+      {trash.data?.next_cursor && (
+        <button type="button" className="button ghost wide" disabled={more} onClick={() => void loadMore()}>
+          {more ? t("common.loading") : t("common.more")}
+        </button>
       )}
     </section>
   );
