@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import os
 import statistics
 import tempfile
@@ -323,10 +322,9 @@ def sql_calls(conn: asyncpg.Connection, *statements: tuple[str, Sequence[Any]]) 
 
 
 # -- the raw SQL equivalents -------------------------------------------------------------------
-# Hand-written statements answering the same question on a bare asyncpg connection, planned
-# the way the API plans its own: pages with PostgreSQL's default plan cache (as the API's page
-# statements run), searches for their values (plan_cache_mode = force_custom_plan, as the API's
-# searches run).
+# Hand-written statements answering the same question, on a bare asyncpg connection planned
+# for its values (plan_cache_mode = force_custom_plan, set once for the connection), as the
+# API's reads engine plans them.
 
 COLUMNS = (
     "id, tenant_id, user_id, folder_id, name, storage_key, mime_type, size, sha256, width,"
@@ -406,46 +404,6 @@ SEARCHES: list[tuple[str, dict[str, str], str, list[Any]]] = [
 ]
 
 
-async def generic_plans_that_sort(conn: asyncpg.Connection, data: Dataset) -> list[str]:
-    """The API's own folder-page statement (compiled from ``core.drive.repository``) in each
-    of its 32 shapes, prepared and planned generically (``force_generic_plan``, what
-    PostgreSQL may switch a prepared statement to after five runs): the shapes whose plan
-    sorts rows instead of walking the sort's index. Pages rely on there being none."""
-    from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-
-    from core.drive import repository
-
-    found = []
-    await conn.execute("SET plan_cache_mode = force_generic_plan")
-    try:
-        for sort, descending, root, keyset in itertools.product(
-            SORTS, (False, True), (False, True), (False, True)
-        ):
-            stmt = repository._files_stmt("postgresql", sort, descending, root, keyset)
-            values = {"tenant_id": data.tenant_id, "user_id": data.user_id, "limit": PAGE}
-            values |= {} if root else {"folder_id": data.big_folder}
-            values |= {"after_value": None, "after_id": None} if keyset else {}
-            compiled = stmt.compile(dialect=asyncpg_dialect())
-            state = compiled.construct_expanded_state(values)
-            await conn.execute(f"PREPARE page AS {state.statement}")
-            # The cursor's values only fill the parameters: a generic plan ignores them.
-            given = [_sql_literal(state.parameters.get(name)) for name in state.positiontup or ()]
-            try:
-                plan = await conn.fetchval(
-                    f"EXPLAIN (FORMAT JSON) EXECUTE page({', '.join(given)})"
-                )
-            finally:
-                await conn.execute("DEALLOCATE page")
-            if 'Sort"' in plan:  # a Sort or an Incremental Sort node
-                found.append(
-                    f"{sort} {'desc' if descending else 'asc'}{' root' if root else ''}"
-                    f"{' after a cursor' if keyset else ''}"
-                )
-    finally:
-        await conn.execute("RESET plan_cache_mode")
-    return found
-
-
 async def s3_page_links(samples: int) -> tuple[Stats, Stats]:
     """A page's links on S3 (100 files, 80 thumbnails): presigned by ``S3Storage`` against
     presigned one by one by botocore in a worker thread, as the backend did before. Presigning
@@ -481,13 +439,6 @@ async def s3_page_links(samples: int) -> tuple[Stats, Stats]:
 
     new, old = await timed(ours, botocore, samples=samples, warmup=2)
     return new, old
-
-
-def _sql_literal(value: Any) -> str:
-    """A cursor value for ``EXECUTE`` (unset keyset values: NULL, planned all the same)."""
-    if value is None:
-        return "NULL"
-    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -527,11 +478,10 @@ class Measure:
         self,
         client: httpx.AsyncClient,
         conn: asyncpg.Connection,
-        custom: asyncpg.Connection,
         data: Dataset,
         args: argparse.Namespace,
     ) -> None:
-        self.client, self.conn, self.custom, self.data, self.args = client, conn, custom, data, args
+        self.client, self.conn, self.data, self.args = client, conn, data, args
         token, _ = issue_token(
             tenant_id=data.tenant_id,
             user_id=data.user_id,
@@ -624,27 +574,27 @@ class Measure:
                     f"search {label}",
                     *await timed(
                         self.api("/api/v1/drive/search", query),
-                        sql_calls(self.custom, (sql, (*self.owner, *extra))),
+                        sql_calls(self.conn, (sql, (*self.owner, *extra))),
                         samples=self.args.samples,
                     ),
                 )
             )
             if self.args.explain:
-                await explain(self.custom, sql, *self.owner, *extra)
+                await explain(self.conn, sql, *self.owner, *extra)
         return rows
 
     async def usage(self) -> list[Row]:
         (api,) = await timed(self.api("/api/v1/drive/usage", {}), samples=self.args.samples)
         old = "SELECT coalesce(sum(size), 0) FROM files WHERE tenant_id = $1"
         (raw,) = await timed(
-            sql_calls(self.custom, (old, (self.data.tenant_id,))), samples=10, warmup=1
+            sql_calls(self.conn, (old, (self.data.tenant_id,))), samples=10, warmup=1
         )
         return [Row("usage (counters)", api, raw)]
 
     async def breakdown(self, app: Any) -> list[tuple[str, float]]:
         """Where the biggest folder's first page by name spends its time (p50s, in-process,
         the three measured in turns)."""
-        factory, storage = app.state.session_factory, app.state.storage
+        factory, storage = app.state.read_session_factory, app.state.storage
         folder = self.data.big_folder
 
         async def rules() -> service.Page:
@@ -728,8 +678,7 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     load_before = os.getloadavg()[0]
     await asyncio.to_thread(migrate.upgrade, database_url)
-    conn = await asyncpg.connect(dsn)
-    custom = await asyncpg.connect(dsn, server_settings={"plan_cache_mode": "force_custom_plan"})
+    conn = await asyncpg.connect(dsn, server_settings={"plan_cache_mode": "force_custom_plan"})
     try:
         data = await prepare(conn, database_url, args)
         with tempfile.TemporaryDirectory(prefix="atelier-bench-drive-") as storage_dir:
@@ -737,22 +686,15 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
-                    measure = Measure(c, conn, custom, data, args)
+                    measure = Measure(c, conn, data, args)
                     pages = await measure.folder_pages()
-                    sorting = await generic_plans_that_sort(conn, data)
                     parts = await measure.breakdown(app)
                     searches = await measure.searches()
                     s3_links = await s3_page_links(max(10, args.samples // 10))
                     usage = await measure.usage()
     finally:
         await conn.close()
-        await custom.close()
     print_rows(f"folder page of {PAGE}, ms (biggest folder)", pages, 99, "files query")
-    console.print(
-        f"generic plans of the API's page statement (every sort and order, in the biggest folder"
-        f" and at the root, first and later pages: 32): {len(sorting)} sort instead of walking"
-        f" an index{': ' + ', '.join(sorting) if sorting else ''}"
-    )
     print_parts(parts)
     ours, botocore = s3_links
     console.print(

@@ -31,9 +31,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the shared resources for the life of the app; nothing connects until used."""
     settings: Settings = app.state.settings
     engine = create_engine(settings)
+    # SQLite (atelier dev) has no plans to force and one file: the same engine serves reads.
+    is_postgres = engine.dialect.name == "postgresql"
+    reads_engine = create_engine(settings, for_reads=True) if is_postgres else engine
     redis = create_redis(settings)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.read_session_factory = create_session_factory(reads_engine)
     app.state.redis = redis
     webhooks.start(app)
     try:
@@ -43,6 +47,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await files.close_storage(app)
         await close_redis(redis)
         await engine.dispose()
+        if reads_engine is not engine:
+            await reads_engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -51,9 +51,11 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with read_scope(get_session_factory(request)) as session:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.read_session_factory
+    async with read_scope(factory) as session:
         yield session
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-"""For routes that only read (no ``BEGIN``/``COMMIT`` round trips; see ``core.db.read_scope``)."""
+"""For routes that only read: no ``BEGIN``/``COMMIT`` round trips, every statement planned for
+its values (``core.db.read_scope``, ``create_engine(for_reads=True)``)."""

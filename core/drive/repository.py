@@ -1,15 +1,13 @@
 """All SQL of the drive. Every statement starts from :func:`core.db.tenant_select` (or filters
 ``tenant_id`` first) and names the user, so one fan's query never sees another's rows.
 
-asyncpg prepares every statement, and after five runs PostgreSQL may switch a prepared
-statement to a generic plan, which estimates "one user's files in one folder" from averages — a
-handful of rows. A folder page is safe with it: its statement orders by exactly the columns of
-its index after the equality conditions and carries its ``LIMIT`` as a literal, so any plan
-walks that index (checked on a million files with ``plan_cache_mode = force_generic_plan``:
-every sort, at the root, in a 30,000-file folder and after a cursor — bench/README.md).
-Searches are not: a generic plan of a pattern match can pick the wrong index, so they run with
-custom plans (:func:`plan_with_values`). The values of a fan with a big drive are exactly what
-a generic plan gets wrong.
+Pages and searches must run on a session of the reads engine (``core.db.read_scope`` over
+``create_engine(for_reads=True)``, the API's ``ReadSessionDep``), whose connections plan every
+statement for its values. asyncpg prepares each statement, and after five runs PostgreSQL may
+switch a prepared statement to a generic plan, which estimates "one user's files in one
+folder" from averages — a row or two — and then takes whichever index is smallest and sorts:
+70-140 ms for a folder of 30,000 files instead of 1 ms walking the index that is already in
+order. The values of a fan with a big drive are exactly what that plan gets wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     and_,
     bindparam,
@@ -31,7 +28,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     tuple_,
     union_all,
     update,
@@ -133,13 +129,6 @@ def _live(model: Any) -> ColumnElement[bool]:
     """``deleted_at IS NULL``, spelled as the partial indexes' predicate so they apply."""
     result: ColumnElement[bool] = model.deleted_at.is_(None)
     return result
-
-
-async def plan_with_values(session: AsyncSession) -> None:
-    """Plan the rest of this transaction's statements for their actual values (PostgreSQL),
-    never with a generic plan (see the module docstring). Costs one round trip."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 # -- folders -----------------------------------------------------------------------------------
@@ -348,14 +337,11 @@ def _files_stmt(dialect: str, sort: str, descending: bool, root: bool, keyset: b
     if keyset:
         where.append(_after(column, File, descending))
     order = [File.folder_id, column, File.id]
-    # The page size is written into the statement (one prepared statement per size; clients
-    # use one or two): a generic plan that knows "LIMIT 100" walks the sort's index like a
-    # custom plan does, so pages need no per-transaction planning setting.
     return (
         select(*File.__table__.c, _tags_column(dialect, File))
         .where(*where)
         .order_by(*(c.desc() if descending else c.asc() for c in order))
-        .limit(bindparam("limit", type_=Integer(), literal_execute=True))
+        .limit(bindparam("limit"))
     )
 
 

@@ -349,7 +349,6 @@ async def search(
         tag=" ".join(unicodedata.normalize("NFC", tag).split()).lower() if tag else None,
         mime_prefix=None if kind is None else (kind if "/" in kind else f"{kind}/"),
     )
-    await repo.plan_with_values(session)
     files, tags = await repo.search_files(
         session, tenant_id, user_id, wanted, after=after, limit=limit
     )

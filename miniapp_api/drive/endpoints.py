@@ -209,7 +209,7 @@ async def list_folder(
 @router.get("/search", response_model=PageOut)
 async def search(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     storage: StorageDep,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=64)] = None,

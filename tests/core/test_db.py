@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import read_scope, session_scope
+from core.db import create_engine, create_session_factory, read_scope, session_scope
+from core.settings import Settings
 
 # now() is the start of the current transaction: equal in two statements of one transaction,
 # different when each statement is a transaction of its own.
@@ -36,3 +37,16 @@ async def test_a_pooled_connection_goes_back_to_transactions_after_a_read_sessio
         async with session_scope(session_factory) as session:
             first, second = await _times(session)
         assert first == second
+
+
+async def test_the_reads_engine_plans_every_statement_for_its_values(settings: Settings) -> None:
+    """A generic plan of "one fan's files in one folder" sorts a big folder (see
+    core.drive.repository): the reads engine's connections never use one."""
+    reads, main = create_engine(settings, for_reads=True), create_engine(settings)
+    try:
+        for engine, mode in ((reads, "force_custom_plan"), (main, "auto")):
+            async with read_scope(create_session_factory(engine)) as session:
+                assert (await session.execute(text("SHOW plan_cache_mode"))).scalar() == mode
+    finally:
+        await reads.dispose()
+        await main.dispose()
