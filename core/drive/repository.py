@@ -85,6 +85,23 @@ class ListedFile(Protocol):
     def deleted_at(self) -> datetime | None: ...
 
 
+class ListedFolder(Protocol):
+    """A folder as a page lists it (a row of ``folders``' columns; a ``Folder`` fits too)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent_id(self) -> int | None: ...
+    @property
+    def color(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
 TaggedFiles = tuple[Sequence[ListedFile], dict[int, list[str]]]
 """Files and the tags of each (sorted), read in the same statement."""
 _TAG_SEPARATOR = "\n"  # tags never hold one (core.drive.service.clean_tags)
@@ -117,7 +134,10 @@ async def _tagged(session: AsyncSession, stmt: Select[Any], values: dict[str, An
     """Run a statement selecting a file's columns and then its tags (:func:`_tags_column`)."""
     files: list[ListedFile] = []
     tags: dict[int, list[str]] = {}
-    for row in await session.execute(stmt, values):
+    # Core execution on the session's connection: the statement names columns, not
+    # entities, and the ORM's execution layer cost more than the rows themselves.
+    connection = await session.connection()
+    for row in await connection.execute(stmt, values):
         files.append(row)
         if found := row[-1]:
             listed = found.split(_TAG_SEPARATOR) if isinstance(found, str) else found
@@ -218,9 +238,7 @@ def _crumbs_and_children_stmt(in_folder: bool, children: bool) -> Select[Any]:
             )
         )
     both = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("both")
-    return select(aliased(Folder, both), both.c.depth).order_by(
-        both.c.depth.desc(), both.c.name, both.c.id
-    )
+    return select(both).order_by(both.c.depth.desc(), both.c.name, both.c.id)
 
 
 async def crumbs_and_children(
@@ -230,9 +248,9 @@ async def crumbs_and_children(
     folder_id: int | None,
     *,
     children: bool,
-) -> tuple[list[Folder], list[Folder]]:
+) -> tuple[list[ListedFolder], list[ListedFolder]]:
     """In one statement: the folder and its parents, root first (none at the root), and,
-    with ``children``, its live subfolders by name."""
+    with ``children``, its live subfolders by name (rows, as :func:`_tagged` reads files)."""
     if folder_id is None and not children:
         return [], []
     stmt = _crumbs_and_children_stmt(folder_id is not None, children)
@@ -242,10 +260,10 @@ async def crumbs_and_children(
         "folder_id": folder_id,
         "parent_key": folder_id or 0,
     }
-    crumbs: list[Folder] = []
-    below: list[Folder] = []
-    for folder, depth in await session.execute(stmt, values):
-        (crumbs if depth >= 0 else below).append(folder)
+    crumbs: list[ListedFolder] = []
+    below: list[ListedFolder] = []
+    for row in await (await session.connection()).execute(stmt, values):
+        (crumbs if row.depth >= 0 else below).append(row)
     return crumbs, below
 
 

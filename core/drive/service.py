@@ -62,8 +62,8 @@ class Page:
     files: Sequence[repo.ListedFile]
     tags: dict[int, list[str]]
     next_cursor: str | None
-    folders: Sequence[Folder] = field(default_factory=tuple)
-    breadcrumbs: Sequence[Folder] = field(default_factory=tuple)
+    folders: Sequence[repo.ListedFolder] = field(default_factory=tuple)
+    breadcrumbs: Sequence[repo.ListedFolder] = field(default_factory=tuple)
     """The listed folder and its parents, root first (empty at the root and in searches)."""
 
 

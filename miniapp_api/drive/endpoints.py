@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from pydantic_core import to_json
 
 from core.drive import service
-from core.drive.repository import ListedFile
-from core.models import Folder, ShareLink
+from core.drive.repository import ListedFile, ListedFolder
+from core.models import ShareLink
 from core.models.drive import FileSource
 from core.storage import Storage
 from miniapp_api.auth.deps import TenantDep, UserDep
@@ -43,7 +43,7 @@ public_router = APIRouter()
 MEDIA_TYPES = ("image", "video", "audio", "text")
 
 
-def folder_out(folder: Folder) -> FolderOut:
+def folder_out(folder: ListedFolder) -> FolderOut:
     return FolderOut(
         id=folder.id,
         name=folder.name,
