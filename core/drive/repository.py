@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     delete,
     func,
     literal,
@@ -38,6 +39,7 @@ from sqlalchemy.orm import aliased
 
 from core.db import tenant_select
 from core.models import DriveUsage, File, FileTag, Folder, Post, PostAccess, PostMedia, ShareLink
+from core.models.drive import FileSource
 
 SEARCH_WINDOW = 5000
 """How many of the user's newest files a search filters before it asks an index instead."""
@@ -143,6 +145,13 @@ async def _tagged(session: AsyncSession, stmt: Select[Any], values: dict[str, An
             listed = found.split(_TAG_SEPARATOR) if isinstance(found, str) else found
             tags[row.id] = sorted(listed)
     return files, tags
+
+
+def _listed(columns: Any) -> list[Any]:
+    """A file's columns as pages list them: the provenance only of generated files, the only
+    ones that show it (every other row would pay for decoding its JSON)."""
+    generated = case((columns.source == FileSource.GENERATED, columns.provenance))
+    return [generated.label("provenance") if c.key == "provenance" else c for c in columns]
 
 
 def _live(model: Any) -> ColumnElement[bool]:
@@ -356,7 +365,7 @@ def _files_stmt(dialect: str, sort: str, descending: bool, root: bool, keyset: b
         where.append(_after(column, File, descending))
     order = [File.folder_id, column, File.id]
     return (
-        select(*File.__table__.c, _tags_column(dialect, File))
+        select(*_listed(File.__table__.c), _tags_column(dialect, File))
         .where(*where)
         .order_by(*(c.desc() if descending else c.asc() for c in order))
         .limit(bindparam("limit"))
@@ -456,7 +465,7 @@ def _search_recent_stmt(dialect: str, shape: tuple[bool, bool, bool], keyset: bo
     )
     row = recent.c
     return (
-        select(*row, _tags_column(dialect, row))
+        select(*_listed(row), _tags_column(dialect, row))
         .where(*_conditions(shape, row))
         .order_by(*_newest_first(row))
         .limit(bindparam("limit"))
@@ -481,7 +490,7 @@ def _search_indexed_stmt(dialect: str, shape: tuple[bool, bool, bool], keyset: b
         .subquery("newest")
     )
     return (
-        select(*File.__table__.c, _tags_column(dialect, File))
+        select(*_listed(File.__table__.c), _tags_column(dialect, File))
         .join(newest, newest.c.id == File.id)
         .where(File.tenant_id == bindparam("tenant_id"))
         .order_by(*_newest_first(File))

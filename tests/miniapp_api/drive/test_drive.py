@@ -7,8 +7,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import session_scope
 from core.drive import service as drive
+from core.models import File
+from core.models.drive import FileSource
 from miniapp_api.drive.schemas import ListingOut, PageOut, TrashOut
 from tests.miniapp_api.drive.conftest import Fans, png
 
@@ -341,3 +345,31 @@ async def test_the_trash_pages_latest_first(client: httpx.AsyncClient, fans: Fan
     assert [f.id for p in pages for f in p.files] == ids[::-1]  # each once, latest first
     wrong = await client.get("/api/v1/drive/trash", params={"cursor": "e30"}, headers=h)
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "invalid_cursor")
+
+
+async def test_generated_files_list_their_provenance_and_uploads_none(
+    client: httpx.AsyncClient, fans: Fans, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The "run again" button reads the tool, prompt and form values from the listing."""
+    h, tenant_id = fans.alice.headers, fans.alice.bot.tenant_id
+    await upload(client, h, png(), "mine.png")
+    made = {"tool": "image-generate", "prompt": "a red fox", "job_id": 7, "params": {"seed": 7}}
+    async with session_scope(session_factory) as session:
+        session.add(
+            File(
+                tenant_id=tenant_id,
+                user_id=fans.alice.user_id,
+                name="fox.png",
+                storage_key=f"generated/{tenant_id}/fox",
+                mime_type="image/png",
+                size=1000,
+                sha256="0" * 64,
+                source=FileSource.GENERATED,
+                output_key="job:7:output:0",
+                provenance=made,
+            )
+        )
+    listed = (await client.get("/api/v1/drive/list", headers=h)).json()["files"]
+    assert {f["name"]: f["provenance"] for f in listed} == {"fox.png": made, "mine.png": None}
+    found = (await client.get("/api/v1/drive/search", params={"q": "fox"}, headers=h)).json()
+    assert [f["provenance"] for f in found["files"]] == [made]
