@@ -2,12 +2,14 @@
 
 The webhook (and the polling loop) asks, in one command: was this ``update_id`` seen already
 (``SET NX EX``); the bot's routing version, the fan's cached snapshot and the chat's FSM state
-(``MGET``); the fan's throttling counter (``INCR``, and its ``EXPIRE`` when a window starts).
-Asking separately would cost five round trips per update. On a Redis server the command is one
+(``MGET``); the fan's throttling counter (``INCR``, and its ``EXPIRE`` when a window starts);
+and, when the update is fresh, it records the fan's message in the chat history stream
+(``XADD``, :mod:`tenants.chatlog.record`). Asking separately would cost six round trips per
+update. On a Redis server the command is one
 Lua script (``EVALSHA``): redis-py spends about half as much CPU on one command as on a
 pipeline of three, and the window's ``EXPIRE`` rides along instead of costing a second round
 trip. The in-process stand-in of ``atelier dev`` has no Lua, so there the same commands go as
-one pipeline (and the ``EXPIRE`` after it).
+one pipeline (and the ``EXPIRE`` and the ``XADD`` of a fresh update after it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from arq.connections import ArqRedis
 
 from bot.lua import LuaScript
 from core.redis import uses_memory_backend
+from tenants.chatlog import record as chatlog
 from tenants.users import snapshot_key
 from tenants.webhooks import route_version_key
 
@@ -77,14 +80,18 @@ def throttle_key(telegram_bot_id: int, telegram_user_id: int) -> str:
     return f"bot:rl:{telegram_bot_id}:{telegram_user_id}"
 
 
-# KEYS: the dedupe key and the rate counter ("" when not wanted), then the keys to MGET.
-# ARGV: the dedupe TTL, the throttling window and limit. Returns {fresh, hits, values}.
+# KEYS: the dedupe key, the rate counter and the chat history stream ("" when not wanted),
+# then the keys to MGET. ARGV: the dedupe TTL, the throttling window and limit, the stream's
+# MAXLEN, then the history entry's fields and values. Returns {fresh, hits, values}.
 _PREFETCH = LuaScript("""
 local fresh = 1
 if KEYS[1] ~= '' then
     fresh = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and 1 or 0
 end
-local values = redis.call('MGET', unpack(KEYS, 3))
+if KEYS[3] ~= '' and fresh == 1 then
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+end
+local values = redis.call('MGET', unpack(KEYS, 4))
 local hits = 0
 if KEYS[2] ~= '' then
     hits = redis.call('INCR', KEYS[2])
@@ -108,7 +115,9 @@ async def prefetch(
     update_type: str | None,
     throttle: Throttle,
     fsm_key: str | None = None,
+    message: chatlog.Fields | None = None,
 ) -> Prefetch:
+    """``message``: the fan's message to record in the chat history (once, when fresh)."""
     keys = [route_version_key(telegram_bot_id)]
     if sender_id is not None:
         keys.append(snapshot_key(tenant_id, sender_id))
@@ -119,9 +128,13 @@ async def prefetch(
     seen_key = dedupe_key(telegram_bot_id, update_id) if update_id is not None else ""
     if uses_memory_backend(redis):
         fresh, hits, values = await _pipelined(redis, seen_key, rate_key, keys, throttle)
+        if fresh and message is not None:
+            await chatlog.append(redis, message)
     else:
         fresh, hits, values = await _PREFETCH(
-            redis, [seen_key, rate_key, *keys], [DEDUPE_TTL, throttle.window, throttle.limit]
+            redis,
+            [seen_key, rate_key, chatlog.STREAM if message is not None else "", *keys],
+            [DEDUPE_TTL, throttle.window, throttle.limit, chatlog.STREAM_MAXLEN, *(message or ())],
         )
     return Prefetch(
         fresh=bool(fresh),

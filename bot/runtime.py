@@ -8,8 +8,13 @@ here does I/O until an update arrives, and nothing loops over tenants at start-u
 The webhook path (:meth:`BotRuntime.handle_webhook`), which ``miniapp_api.webhooks`` calls::
 
     route (in-process cache) → secret header (constant time) → one Redis round trip
-    (de-duplication, route version, fan snapshot, rate counter) → Dispatcher with the
-    tenant's Bot → 200, with the handler's reply as the webhook response when it has one
+    (de-duplication, route version, fan snapshot, rate counter, the fan's message into the chat
+    history stream) → Dispatcher with the tenant's Bot → 200, with the handler's reply as the
+    webhook response when it has one (recorded in the chat history: one ``XADD``)
+
+Messages the bot sends through the Bot API (handlers, replies after the deadline) are recorded
+by the shared HTTP session's :class:`tenants.chatlog.record.RecordSends` middleware; a tenant
+whose creator turned the history off records nothing (the route cache carries the switch).
 
 Handlers run in the request's own task (a task per update, with a timed wait on it, cost more
 than a quick update's middlewares). The HTTP layer keeps the promise that an update whose
@@ -50,6 +55,7 @@ from bot.storage import PrefetchingRedisStorage, reset, use_prefetched_state
 from bot.wallet_ton.messages import chat_waits
 from core.models import Tenant, TenantBot, TenantRole
 from core.settings import Settings
+from tenants.chatlog import record as chatlog
 from tenants.webhooks import BotSetup, configure_webhook, route_version_key, secret_matches
 
 logger = logging.getLogger(__name__)
@@ -194,6 +200,7 @@ class BotRuntime:
         )
         self.bots = BotCache(self.api_session, bot_cache_size)
         self.routes = RouteCache(session_factory)
+        self.api_session.middleware(chatlog.RecordSends(redis, self.records_chat))
         self.storage = PrefetchingRedisStorage(redis)
         self.ton_waits = chat_waits(settings, session_factory, redis, self.api_session)
         self.dp = create_dispatcher(self, extra_routers)
@@ -232,8 +239,10 @@ class BotRuntime:
             fsm_key = self.storage.state_key(
                 route.telegram_bot_id, envelope.chat_id, envelope.sender_id
             )
+        records = chatlog.recording(route.tenant.config)
+        message = chatlog.incoming(telegram_bot_id, envelope.update_type, raw) if records else None
         prefetched = await self.prefetch(
-            route, update_id, envelope.sender_id, envelope.update_type, fsm_key
+            route, update_id, envelope.sender_id, envelope.update_type, fsm_key, message
         )
         if not prefetched.fresh:
             return OK  # a re-delivery of an update we already took
@@ -259,6 +268,8 @@ class BotRuntime:
         if reply is None:  # carries a file: cannot ride in the response
             self._spawn(self.dp.silent_call_request(bot=bot, result=result))
             return OK
+        if records:
+            await chatlog.record_reply(self.redis, telegram_bot_id, result)
         return WebhookReply(200, reply)
 
     def refuse_checkout(self, route: BotRoute, query: dict[str, Any]) -> WebhookReply:
@@ -283,6 +294,7 @@ class BotRuntime:
         sender_id: int | None,
         update_type: str | None,
         fsm_key: str | None = None,
+        message: chatlog.Fields | None = None,
     ) -> Prefetch:
         return await prefetch(
             self.redis,
@@ -293,7 +305,14 @@ class BotRuntime:
             update_type=update_type,
             throttle=route.tenant.throttle,
             fsm_key=fsm_key,
+            message=message,
         )
+
+    def records_chat(self, telegram_bot_id: int) -> bool:
+        """Whether messages this bot sends are recorded: its tenant's switch, as cached (a
+        bot not cached here is recorded, and the worker's drain applies the switch)."""
+        route = self.routes.peek(telegram_bot_id)
+        return not isinstance(route, BotRoute) or chatlog.recording(route.tenant.config)
 
     async def feed(self, bot: Bot, update: Update, **data: Any) -> TelegramMethod[Any] | None:
         """Run the update through the Dispatcher, in the caller's task; the reply, if any."""
