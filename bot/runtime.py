@@ -251,6 +251,8 @@ class BotRuntime:
             if fresh_route is not None and envelope.update_type == "pre_checkout_query":
                 return self.refuse_checkout(fresh_route, raw["pre_checkout_query"])
             return OK  # disabled: 200, so Telegram does not retry
+        if fresh_route is not route and not records:
+            records = await self.record_late(fresh_route, envelope.update_type, raw)
         bot = self.bots.get(fresh_route)
         update = Update.model_validate(raw, context={"bot": bot})
         token = use_prefetched_state(fsm_key, prefetched.fsm_state) if fsm_key else None
@@ -307,6 +309,19 @@ class BotRuntime:
             fsm_key=fsm_key,
             message=message,
         )
+
+    async def record_late(
+        self, route: BotRoute, update_type: str | None, raw: dict[str, Any]
+    ) -> bool:
+        """The creator has just turned the history on (the cached route said off): record the
+        update's message after all, with a command of its own (only on a route change). The
+        other way round the drain leaves out what the stale route let in."""
+        if not chatlog.recording(route.tenant.config):
+            return False
+        message = chatlog.incoming(route.telegram_bot_id, update_type, raw)
+        if message is not None:
+            await chatlog.append(self.redis, message)
+        return True
 
     def records_chat(self, telegram_bot_id: int) -> bool:
         """Whether messages this bot sends are recorded: its tenant's switch, as cached (a

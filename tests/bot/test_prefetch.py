@@ -11,6 +11,7 @@ from fakeredis import FakeServer
 
 from bot.prefetch import Prefetch, Throttle, dedupe_key, prefetch, throttle_key
 from core.redis import close_redis, create_memory_redis, create_redis, uses_memory_backend
+from tenants.chatlog import record as chatlog
 from tenants.users import snapshot_key
 from tenants.webhooks import route_version_key
 
@@ -86,3 +87,14 @@ async def test_a_flushed_script_cache_is_reloaded(redis: ArqRedis) -> None:
         pytest.skip("the stand-in runs no scripts")
     await redis.script_flush()
     assert (await _ask(redis, 9)).fresh
+
+
+async def test_a_fresh_update_records_the_fans_message_once(redis: ArqRedis) -> None:
+    message = ["b", str(BOT), "u", str(FAN), "d", "in", "k", "text", "m", "1", "x", "hi"]
+    assert (await _ask(redis, 21, message=message)).fresh
+    assert not (await _ask(redis, 21, message=message)).fresh  # re-sent: not recorded again
+    await _ask(redis, 22)  # nothing to record
+    entries = await redis.xrange(chatlog.STREAM)
+    assert [fields for _, fields in entries] == [
+        {b"b": str(BOT).encode(), b"u": b"42", b"d": b"in", b"k": b"text", b"m": b"1", b"x": b"hi"}
+    ]

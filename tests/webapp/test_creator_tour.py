@@ -1,6 +1,7 @@
 """The creator panel's other screens in the browser, against the real API: a join-a-channel
 task refused with the "bot is not admin" warning, a custom task a fan claims with a proof and
-the creator approves (the fan's XP bar moves), fans search and detail, the texts editor with a
+the creator approves (the fan's XP bar moves), fans search and detail with the fan's messages
+to the bot and its replies as chat bubbles, the texts editor with a
 line-numbered sandbox error and a live preview, settings, the plan's usage bars, and a VIP
 package the fan then sees. A screenshot of each screen."""
 
@@ -10,6 +11,7 @@ import uuid
 
 from playwright.async_api import expect
 
+from jobs.chatlog_tasks import drain_chatlog
 from tests.webapp.conftest import BROWSER, OpenApp
 
 pytestmark = BROWSER
@@ -73,6 +75,19 @@ async def test_tasks_fans_texts_settings_plan_and_vip(open_app: OpenApp) -> None
     await page.get_by_test_id("user-row").filter(has_text="Fred").click()
     await page.get_by_test_id("user-detail").filter(has_text=str(fan.fan.user.id)).wait_for()
     await creator.screenshot("creator-user")
+    # Their conversation with the bot, once the worker's drain has stored it.
+    platform = creator.platform
+    await platform.emulator.send_message(fan.fan.bot, fan.fan.user, "I love your art!")
+    await platform.settled(fan.fan.bot, fan.fan.user)
+    await drain_chatlog(
+        {"redis": platform.app.state.redis, "session_factory": platform.session_factory}
+    )
+    await page.get_by_test_id("tab-messages").click()
+    messages = page.get_by_test_id("user-messages")
+    await messages.get_by_test_id("message-in").filter(has_text="I love your art!").wait_for()
+    await messages.get_by_test_id("message-in").filter(has_text="/start").wait_for()
+    await messages.get_by_test_id("message-out").filter(has_text="Fred").first.wait_for()
+    await creator.screenshot("creator-user-messages")
 
     # Texts: a sandbox refusal is shown on its line; a valid draft previews live.
     await page.get_by_test_id("tab-creator").click()

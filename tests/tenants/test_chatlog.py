@@ -1,0 +1,85 @@
+"""What the chat history records of an update or a Bot API call: private chats only, a
+payment as a bare marker, the kind of each message, texts clipped to Telegram's 4096."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.methods import EditMessageText, SendInvoice, SendMessage
+from aiogram.types import LabeledPrice
+
+from tenants.chatlog.record import incoming, outgoing
+
+BOT, FAN = 7_200_000_001, 501
+
+
+def _message(**fields: Any) -> dict[str, Any]:
+    chat = {"id": FAN, "type": "private"}
+    sender = {"id": FAN, "is_bot": False, "first_name": "Alice"}
+    return {"message": {"message_id": 5, "chat": chat, "from": sender, **fields}}
+
+
+def _view(fields: list[str] | None) -> dict[str, str] | None:
+    return None if fields is None else dict(zip(fields[::2], fields[1::2], strict=True))
+
+
+def test_kinds_of_incoming_messages() -> None:
+    cases = [
+        (_message(text="/start ref_1"), "command", "/start ref_1"),
+        (_message(text="hello"), "text", "hello"),
+        (_message(photo=[{"file_id": "p"}], caption="look"), "photo", "look"),
+        (_message(voice={"file_id": "v"}), "voice", ""),
+        (_message(sticker={"file_id": "s", "emoji": "🙂"}), "sticker", "🙂"),
+        (_message(web_app_data={"data": "x"}), "other", ""),
+        (_message(text="x" * 5000), "text", "x" * 4096),
+    ]
+    for raw, kind, text in cases:
+        seen = _view(incoming(BOT, "message", raw))
+        assert seen == {"b": str(BOT), "u": str(FAN), "d": "in", "k": kind, "m": "5", "x": text}
+
+
+def test_payments_are_a_marker_and_other_chats_are_not_recorded() -> None:
+    paid = _message(successful_payment={"telegram_payment_charge_id": "secret", "total_amount": 5})
+    assert _view(incoming(BOT, "payment_message", paid)) == {
+        "b": str(BOT),
+        "u": str(FAN),
+        "d": "in",
+        "k": "payment",
+        "m": "5",
+        "x": "",
+    }
+    group = _message(text="hi all")
+    group["message"]["chat"] = {"id": -100, "type": "supergroup"}
+    assert incoming(BOT, "message", group) is None
+    assert incoming(BOT, "edited_message", {"edited_message": _message()["message"]}) is None
+    button = {
+        "callback_query": {
+            "id": "1",
+            "from": {"id": FAN},
+            "data": "menu:help",
+            "message": _message(text="menu")["message"],
+        }
+    }
+    assert _view(incoming(BOT, "callback_query", button))["k"] == "button"  # type: ignore[index]
+
+
+def test_outgoing_messages() -> None:
+    invoice = SendInvoice(
+        chat_id=FAN,
+        title="100 credits",
+        description="d",
+        payload="p",
+        currency="XTR",
+        prices=[LabeledPrice(label="x", amount=50)],
+    )
+    assert _view(outgoing(BOT, invoice, 7)) == {
+        "b": str(BOT),
+        "u": str(FAN),
+        "d": "out",
+        "k": "invoice",
+        "m": "7",
+        "x": "100 credits",
+    }
+    assert outgoing(BOT, SendMessage(chat_id=-100, text="group")) is None
+    assert outgoing(BOT, SendMessage(chat_id="@channel", text="channel")) is None
+    assert outgoing(BOT, EditMessageText(chat_id=FAN, message_id=1, text="50%")) is None
