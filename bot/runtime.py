@@ -8,9 +8,10 @@ here does I/O until an update arrives, and nothing loops over tenants at start-u
 The webhook path (:meth:`BotRuntime.handle_webhook`), which ``miniapp_api.webhooks`` calls::
 
     route (in-process cache) → secret header (constant time) → one Redis round trip
-    (de-duplication, route version, fan snapshot, rate counter, the fan's message into the chat
-    history stream) → Dispatcher with the tenant's Bot → 200, with the handler's reply as the
-    webhook response when it has one (recorded in the chat history: one ``XADD``)
+    (de-duplication, route version, fan snapshot, rate counter, the fan's message and the
+    process's pending replies into the chat history stream) → Dispatcher with the tenant's Bot
+    → 200, with the handler's reply as the webhook response when it has one (held for the
+    chat history until the next update's Redis command carries it)
 
 Messages the bot sends through the Bot API (handlers, replies after the deadline) are recorded
 by the shared HTTP session's :class:`tenants.chatlog.record.RecordSends` middleware; a tenant
@@ -201,6 +202,7 @@ class BotRuntime:
         self.bots = BotCache(self.api_session, bot_cache_size)
         self.routes = RouteCache(session_factory)
         self.api_session.middleware(chatlog.RecordSends(redis, self.records_chat))
+        self.replies = chatlog.PendingReplies(redis)
         self.storage = PrefetchingRedisStorage(redis)
         self.ton_waits = chat_waits(settings, session_factory, redis, self.api_session)
         self.dp = create_dispatcher(self, extra_routers)
@@ -271,7 +273,7 @@ class BotRuntime:
             self._spawn(self.dp.silent_call_request(bot=bot, result=result))
             return OK
         if records:
-            await chatlog.record_reply(self.redis, telegram_bot_id, result)
+            self.replies.add(telegram_bot_id, result)
         return WebhookReply(200, reply)
 
     def refuse_checkout(self, route: BotRoute, query: dict[str, Any]) -> WebhookReply:
@@ -298,17 +300,23 @@ class BotRuntime:
         fsm_key: str | None = None,
         message: chatlog.Fields | None = None,
     ) -> Prefetch:
-        return await prefetch(
-            self.redis,
-            telegram_bot_id=route.telegram_bot_id,
-            tenant_id=route.tenant.id,
-            update_id=update_id,
-            sender_id=sender_id,
-            update_type=update_type,
-            throttle=route.tenant.throttle,
-            fsm_key=fsm_key,
-            message=message,
-        )
+        replies = self.replies.take()
+        try:
+            return await prefetch(
+                self.redis,
+                telegram_bot_id=route.telegram_bot_id,
+                tenant_id=route.tenant.id,
+                update_id=update_id,
+                sender_id=sender_id,
+                update_type=update_type,
+                throttle=route.tenant.throttle,
+                fsm_key=fsm_key,
+                message=message,
+                replies=replies,
+            )
+        except BaseException:
+            self.replies.give_back(replies)
+            raise
 
     async def record_late(
         self, route: BotRoute, update_type: str | None, raw: dict[str, Any]
@@ -386,6 +394,7 @@ class BotRuntime:
         """Let background sends (replies carrying files) finish, briefly; then close the
         shared HTTP session."""
         await self.ton_waits.close()  # their leases go, so the worker's sweep takes over
+        await self.replies.close()
         if self._background:
             _, pending = await asyncio.wait(list(self._background), timeout=5)
             for task in pending:

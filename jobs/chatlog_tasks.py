@@ -57,7 +57,6 @@ CHATLOG_CRON_JOBS: list[CronJob] = [
         cast(WorkerCoroutine, drain_chatlog),
         name="cron:drain_chatlog",
         second=set(range(0, 60, 10)),
-        unique=True,
     ),
     cron(cast(WorkerCoroutine, purge_chatlog), name="cron:purge_chatlog", hour=4, minute=41),
 ]

@@ -1,15 +1,19 @@
 """Recording messages into one capped Redis stream, cheaply.
 
-Every entry is a flat list of fields: ``b`` the Telegram bot id, ``u`` the fan's Telegram id
-(a private chat's id), ``d`` ``in`` or ``out``, ``k`` the kind, ``m`` the Telegram message id
-(empty when unknown), ``x`` the text or caption. The entry's id (Redis server time in ms) is
-its time. The tenant and the fan's row are looked up when the worker drains the stream
-(:mod:`tenants.chatlog.service`), in one query per batch, not per message.
+Every entry is a flat list of :data:`WIDTH` items, seven fields and their values: ``b`` the
+Telegram bot id, ``u`` the fan's Telegram id (a private chat's id), ``d`` ``in`` or ``out``,
+``k`` the kind, ``m`` the Telegram message id (empty when unknown), ``x`` the text or caption,
+``t`` the time in ms when the entry was written later than it happened (else empty: the entry
+id, Redis server time, is its time). The tenant and the fan's row are looked up when the worker
+drains the stream (:mod:`tenants.chatlog.service`), in one query per batch, not per message.
 
 - incoming: :func:`incoming` turns a raw update into fields; the webhook's one Redis command
   (:mod:`bot.prefetch`) appends them when the update is fresh, so a re-sent update is recorded
   once and no round trip is added;
-- outgoing in the webhook response: :func:`record_reply` (one ``XADD``);
+- outgoing in the webhook response: :class:`PendingReplies` holds the reply until the
+  process's next Redis script (the next update) carries it, or writes it itself after
+  :data:`FLUSH_AFTER` seconds when no update comes — an ``XADD`` of its own would cost ~7 % of
+  an update (see bench/README.md);
 - outgoing through the Bot API: :class:`RecordSends`, a client-session middleware, after
   Telegram accepted the message (so its message id is known).
 
@@ -18,7 +22,9 @@ Only private chats are recorded; a payment report is recorded as the kind ``paym
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +48,11 @@ rather than grow Redis without bound while the worker is down (~40 MB at this si
 CONFIG_KEY = "chat_history"  # tenant.config: False turns recording off
 
 Fields = list[str]
+WIDTH = 14  # items of an entry: seven fields and their values
+
+FLUSH_AFTER = 0.25
+"""Longest a reply waits in the process for the next update's script to carry it; a process
+that dies loses at most the replies of this last moment."""
 
 _MEDIA = (
     "photo",
@@ -87,11 +98,21 @@ def recording(config: Mapping[str, Any]) -> bool:
 
 
 def _fields(
-    bot_id: int, user_id: int, direction: str, kind: str, message_id: Any, text: Any
+    bot_id: int,
+    user_id: int,
+    direction: str,
+    kind: str,
+    message_id: Any,
+    text: Any,
+    at_ms: int | None = None,
 ) -> Fields:
     clipped = text[:MAX_TEXT] if isinstance(text, str) else ""
     mid = str(message_id) if isinstance(message_id, int) else ""
-    return ["b", str(bot_id), "u", str(user_id), "d", direction, "k", kind, "m", mid, "x", clipped]
+    at = "" if at_ms is None else str(at_ms)
+    return [
+        *("b", str(bot_id), "u", str(user_id), "d", direction, "k", kind),
+        *("m", mid, "x", clipped, "t", at),
+    ]
 
 
 def _is_private(message: Any) -> bool:
@@ -129,7 +150,10 @@ def incoming(bot_id: int, update_type: str | None, raw: Mapping[str, Any]) -> Fi
 
 
 def outgoing(
-    bot_id: int, method: TelegramMethod[Any], message_id: int | None = None
+    bot_id: int,
+    method: TelegramMethod[Any],
+    message_id: int | None = None,
+    at_ms: int | None = None,
 ) -> Fields | None:
     """The fields of a message the bot sends to a fan, or None for anything else (edits,
     answers, sends to groups and channels)."""
@@ -143,7 +167,7 @@ def outgoing(
     elif kind == "album":
         media = getattr(method, "media", None) or []
         text = next((m.caption for m in media if getattr(m, "caption", None)), None)
-    return _fields(bot_id, chat_id, "out", kind, message_id, text)
+    return _fields(bot_id, chat_id, "out", kind, message_id, text, at_ms)
 
 
 async def append(redis: Redis, fields: Fields) -> None:
@@ -151,12 +175,61 @@ async def append(redis: Redis, fields: Fields) -> None:
     await redis.xadd(STREAM, pairs, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
 
 
-async def record_reply(redis: Redis, bot_id: int, method: TelegramMethod[Any]) -> None:
-    """Record the reply the webhook returns in its response (Telegram sends it; its message
-    id never comes back to us)."""
-    fields = outgoing(bot_id, method)
-    if fields is not None:
-        await append(redis, fields)
+class PendingReplies:
+    """The replies this process returned in webhook responses (Telegram sends them; their
+    message ids never come back to us), until a Redis command carries them to the stream:
+    :meth:`take` hands them to the next update's script; a timer flushes them otherwise."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._entries: list[Fields] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    def add(self, bot_id: int, method: TelegramMethod[Any]) -> None:
+        fields = outgoing(bot_id, method, at_ms=time.time_ns() // 1_000_000)
+        if fields is None:
+            return
+        self._entries.append(fields)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_AFTER, self._flush_later)
+
+    def take(self) -> list[Fields]:
+        entries, self._entries = self._entries, []
+        return entries
+
+    def give_back(self, entries: list[Fields]) -> None:
+        """Entries whose command failed: the next one tries again."""
+        self._entries[:0] = entries
+
+    def _flush_later(self) -> None:
+        self._timer = None
+        task = asyncio.ensure_future(self.flush())
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def flush(self) -> None:
+        """Write what is held now (the timer, shutdown)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        entries = self.take()
+        if not entries:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for fields in entries:
+                pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+                pipe.xadd(STREAM, pairs, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
+            await pipe.execute()
+        except Exception:
+            logger.warning("could not record %d replies; trying again", len(entries), exc_info=True)
+            self.give_back(entries)
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._flushing:
+            await asyncio.wait(list(self._flushing), timeout=5)
 
 
 class RecordSends(BaseRequestMiddleware):

@@ -53,7 +53,7 @@ def parse(stream_id: bytes | str, fields: dict[bytes, bytes] | None) -> Entry | 
         return None
     try:
         value = {k.decode(): v.decode() for k, v in fields.items()}
-        millis = int(sid.split("-", 1)[0])
+        millis = int(value.get("t") or sid.split("-", 1)[0])  # a held reply carries its time
         return Entry(
             stream_id=sid,
             telegram_bot_id=int(value["b"]),

@@ -19,7 +19,9 @@ from tests.bot.test_routing import message_update
 
 
 async def drain(platform: Platform) -> int:
-    """One run of the worker's cron, on the platform's Redis and database."""
+    """One run of the worker's cron, on the platform's Redis and database, once the API has
+    written the replies it holds (as it does within a quarter of a second, or at shutdown)."""
+    await platform.runtime.replies.flush()
     ctx = {
         "redis": platform.app.state.redis,
         "session_factory": platform.session_factory,

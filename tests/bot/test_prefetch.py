@@ -89,12 +89,18 @@ async def test_a_flushed_script_cache_is_reloaded(redis: ArqRedis) -> None:
     assert (await _ask(redis, 9)).fresh
 
 
-async def test_a_fresh_update_records_the_fans_message_once(redis: ArqRedis) -> None:
-    message = ["b", str(BOT), "u", str(FAN), "d", "in", "k", "text", "m", "1", "x", "hi"]
-    assert (await _ask(redis, 21, message=message)).fresh
-    assert not (await _ask(redis, 21, message=message)).fresh  # re-sent: not recorded again
-    await _ask(redis, 22)  # nothing to record
-    entries = await redis.xrange(chatlog.STREAM)
-    assert [fields for _, fields in entries] == [
-        {b"b": str(BOT).encode(), b"u": b"42", b"d": b"in", b"k": b"text", b"m": b"1", b"x": b"hi"}
+def _entry(direction: str, text: str) -> list[str]:
+    return [
+        *("b", str(BOT), "u", str(FAN), "d", direction, "k", "text", "m", "", "x", text, "t", "")
     ]
+
+
+async def test_the_fans_message_once_and_the_replies_held_before(redis: ArqRedis) -> None:
+    hi, welcome, more = _entry("in", "hi"), _entry("out", "welcome"), _entry("out", "more")
+    assert (await _ask(redis, 21, message=hi)).fresh
+    assert not (await _ask(redis, 21, message=hi, replies=[welcome])).fresh  # hi: not again
+    await _ask(redis, 22, replies=[more])  # nothing of its own to record
+    await _ask(redis, 23)
+    entries = await redis.xrange(chatlog.STREAM)
+    texts = [(fields[b"d"], fields[b"x"]) for _, fields in entries]
+    assert texts == [(b"in", b"hi"), (b"out", b"welcome"), (b"out", b"more")]

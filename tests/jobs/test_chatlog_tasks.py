@@ -101,12 +101,14 @@ async def test_the_in_process_stand_in_drains_too(
     redis = create_memory_redis(FakeServer())
     try:
         await record.append(redis, _incoming(1))
-        await record.record_reply(redis, BOT, SendMessage(chat_id=501, text="Hi Alice!"))
+        replies = record.PendingReplies(redis)
+        replies.add(BOT, SendMessage(chat_id=501, text="Hi Alice!"))
+        replies.add(BOT, SendMessage(chat_id=-100123, text="a group"))  # not a fan's chat
+        await replies.close()
         photo = SendPhoto(chat_id=501, photo="file-id", caption="Your picture")
         sent = record.outgoing(BOT, photo, message_id=9)
         assert sent is not None
         await record.append(redis, sent)
-        await record.record_reply(redis, BOT, SendMessage(chat_id=-100123, text="a group"))
         assert await drain_chatlog(_ctx(redis, session_factory, settings)) == 3
     finally:
         await close_redis(redis)

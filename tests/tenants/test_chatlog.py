@@ -1,5 +1,6 @@
 """What the chat history records of an update or a Bot API call: private chats only, a
-payment as a bare marker, the kind of each message, texts clipped to Telegram's 4096."""
+payment as a bare marker, the kind of each message, texts clipped to Telegram's 4096; a reply
+held for the next update's script is written by its timer when no update comes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from aiogram.methods import EditMessageText, SendInvoice, SendMessage
 from aiogram.types import LabeledPrice
 
-from tenants.chatlog.record import incoming, outgoing
+from core.redis import close_redis, create_redis
+from tenants.chatlog.record import STREAM, PendingReplies, incoming, outgoing
+from tests.bot.conftest import wait_until
 
 BOT, FAN = 7_200_000_001, 501
 
@@ -35,7 +38,15 @@ def test_kinds_of_incoming_messages() -> None:
     ]
     for raw, kind, text in cases:
         seen = _view(incoming(BOT, "message", raw))
-        assert seen == {"b": str(BOT), "u": str(FAN), "d": "in", "k": kind, "m": "5", "x": text}
+        assert seen == {
+            "b": str(BOT),
+            "u": str(FAN),
+            "d": "in",
+            "k": kind,
+            "m": "5",
+            "x": text,
+            "t": "",
+        }
 
 
 def test_payments_are_a_marker_and_other_chats_are_not_recorded() -> None:
@@ -47,6 +58,7 @@ def test_payments_are_a_marker_and_other_chats_are_not_recorded() -> None:
         "k": "payment",
         "m": "5",
         "x": "",
+        "t": "",
     }
     group = _message(text="hi all")
     group["message"]["chat"] = {"id": -100, "type": "supergroup"}
@@ -79,7 +91,23 @@ def test_outgoing_messages() -> None:
         "k": "invoice",
         "m": "7",
         "x": "100 credits",
+        "t": "",
     }
     assert outgoing(BOT, SendMessage(chat_id=-100, text="group")) is None
     assert outgoing(BOT, SendMessage(chat_id="@channel", text="channel")) is None
     assert outgoing(BOT, EditMessageText(chat_id=FAN, message_id=1, text="50%")) is None
+
+
+async def test_a_held_reply_is_written_when_no_update_comes(redis_url: str) -> None:
+    redis = create_redis(url=redis_url)
+    try:
+        replies = PendingReplies(redis)
+        replies.add(BOT, SendMessage(chat_id=FAN, text="Welcome!"))
+        replies.add(BOT, EditMessageText(chat_id=FAN, message_id=1, text="50%"))  # not kept
+        entries = await wait_until(
+            lambda: redis.xrange(STREAM), lambda found: len(found) == 1, within=5.0
+        )
+        assert entries[0][1][b"x"] == b"Welcome!" and entries[0][1][b"t"]
+        assert replies.take() == []
+    finally:
+        await close_redis(redis)

@@ -79,6 +79,7 @@ async def test_tasks_fans_texts_settings_plan_and_vip(open_app: OpenApp) -> None
     platform = creator.platform
     await platform.emulator.send_message(fan.fan.bot, fan.fan.user, "I love your art!")
     await platform.settled(fan.fan.bot, fan.fan.user)
+    await platform.runtime.replies.flush()  # what the API holds for a quarter of a second
     await drain_chatlog(
         {"redis": platform.app.state.redis, "session_factory": platform.session_factory}
     )
@@ -88,6 +89,17 @@ async def test_tasks_fans_texts_settings_plan_and_vip(open_app: OpenApp) -> None
     await messages.get_by_test_id("message-in").filter(has_text="/start").wait_for()
     await messages.get_by_test_id("message-out").filter(has_text="Fred").first.wait_for()
     await creator.screenshot("creator-user-messages")
+    for language, tab, fan_side in (("ar", "الرسائل", "right"), ("en", "Messages", "left")):
+        await page.get_by_test_id("language").select_option(language)  # Arabic mirrors sides
+        await page.get_by_test_id("tab-messages").filter(has_text=tab).click()
+        await messages.get_by_test_id("message-in").first.wait_for()
+        fan_box = await messages.get_by_test_id("message-in").first.bounding_box()
+        bot_box = await messages.get_by_test_id("message-out").first.bounding_box()
+        assert fan_box is not None and bot_box is not None
+        fan_right = fan_box["x"] + fan_box["width"] > bot_box["x"] + bot_box["width"]
+        assert ("right" if fan_right else "left") == fan_side, (language, fan_box, bot_box)
+        if language == "ar":
+            await creator.screenshot("creator-user-messages-ar")
 
     # Texts: a sandbox refusal is shown on its line; a valid draft previews live.
     await page.get_by_test_id("tab-creator").click()

@@ -14,6 +14,7 @@ platform = bot_fixtures.platform
 
 
 async def _drain(platform: Platform) -> None:
+    await platform.runtime.replies.flush()  # the API's held replies (written within 0.25 s)
     ctx = {"redis": platform.app.state.redis, "session_factory": platform.session_factory}
     await drain_chatlog(ctx)
 

@@ -55,7 +55,7 @@ function Bubble({ message }: { message: ChatMessage }) {
       <span className="sr-only">{message.direction === "in" ? t("users.from_fan") : t("users.from_bot")}: </span>
       {!plain && (
         <span className="bubble-kind small" title={label}>
-          {icon && <Icon name={icon} aria-hidden="true" />}
+          {icon && <Icon name={icon} aria-hidden="true" className={icon === "forward" ? "flip-rtl" : undefined} />}
           {label}
         </span>
       )}
