@@ -101,6 +101,7 @@ def test_outgoing_messages() -> None:
 async def test_a_held_reply_is_written_when_no_update_comes(redis_url: str) -> None:
     redis = create_redis(url=redis_url)
     try:
+        await redis.delete(STREAM)  # Redis is emptied after each test, not before
         replies = PendingReplies(redis)
         replies.add(BOT, SendMessage(chat_id=FAN, text="Welcome!"))
         replies.add(BOT, EditMessageText(chat_id=FAN, message_id=1, text="50%"))  # not kept
