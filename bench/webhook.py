@@ -6,12 +6,13 @@
 The whole path, in one process: HTTP POST ``/tg/{bot_id}`` into the real FastAPI app — every
 ASGI middleware of the API included — handed over the way an ASGI server (uvicorn) hands a
 parsed request, with ``--concurrency`` requests in flight → route cache → secret check (HMAC,
-constant time) → one Redis pipeline (de-duplication ``SET NX EX``, route version, fan
-snapshot, rate counter) → aiogram Dispatcher with the Redis FSM storage → our middlewares
-(tenant, unit of work, user snapshot or upsert, i18n + tenant texts, throttling) → the handler
-→ the reply, as JSON in the webhook response (aiogram's "reply in webhook" — Telegram executes
-it; no extra request). The same again through httpx's ``ASGITransport`` is printed too: it
-adds the client's own work (~0.1 ms per request here), which in production is Telegram's.
+constant time) → one Redis pipeline (de-duplication ``SET NX EX``, route version, fan snapshot,
+rate counter, the chat history's ``XADD`` of the message and of the previous reply) → aiogram
+Dispatcher with the Redis FSM storage → our middlewares (tenant, unit of work, user snapshot or
+upsert, i18n + tenant texts, throttling) → the handler → the reply, as JSON in the webhook
+response (aiogram's "reply in webhook" — Telegram executes it; no extra request). The same
+again through httpx's ``ASGITransport`` is printed too: it adds the client's own work (~0.1 ms
+per request here), which in production is Telegram's.
 
 The baseline: the same updates fed to a bare aiogram Dispatcher (``feed_raw_update``, memory
 FSM storage, no middlewares) with the same ten routers in the same order, the same filters and

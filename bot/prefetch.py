@@ -2,16 +2,19 @@
 
 The webhook (and the polling loop) asks, in one command: was this ``update_id`` seen already
 (``SET NX EX``); the bot's routing version, the fan's cached snapshot and the chat's FSM state
-(``MGET``); the fan's throttling counter (``INCR``, and its ``EXPIRE`` when a window starts).
-Asking separately would cost five round trips per update. On a Redis server the command is one
-Lua script (``EVALSHA``): redis-py spends about half as much CPU on one command as on a
-pipeline of three, and the window's ``EXPIRE`` rides along instead of costing a second round
-trip. The in-process stand-in of ``atelier dev`` has no Lua, so there the same commands go as
-one pipeline (and the ``EXPIRE`` after it).
+(``MGET``); the fan's throttling counter (``INCR``, and its ``EXPIRE`` when a window starts);
+and it writes to the chat history stream (``XADD``, :mod:`tenants.chatlog.record`) the fan's
+message when the update is fresh, with the replies this process returned since its previous
+script. Asking separately would cost six round trips per update. On a Redis server the
+command is one Lua script (``EVALSHA``): redis-py spends about half as much CPU on one command
+as on a pipeline of three, and the window's ``EXPIRE`` rides along instead of costing a second
+round trip. The in-process stand-in of ``atelier dev`` has no Lua, so there the same commands
+go as one pipeline (and the ``EXPIRE`` and the ``XADD`` commands after it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +22,7 @@ from arq.connections import ArqRedis
 
 from bot.lua import LuaScript
 from core.redis import uses_memory_backend
+from tenants.chatlog import record as chatlog
 from tenants.users import snapshot_key
 from tenants.webhooks import route_version_key
 
@@ -77,14 +81,25 @@ def throttle_key(telegram_bot_id: int, telegram_user_id: int) -> str:
     return f"bot:rl:{telegram_bot_id}:{telegram_user_id}"
 
 
-# KEYS: the dedupe key and the rate counter ("" when not wanted), then the keys to MGET.
-# ARGV: the dedupe TTL, the throttling window and limit. Returns {fresh, hits, values}.
+# KEYS: the dedupe key, the rate counter and the chat history stream ("" when not wanted),
+# then the keys to MGET. ARGV: the dedupe TTL, the throttling window and limit, the stream's
+# MAXLEN, '1' when the last history entry is the update's own message (written only when the
+# update is fresh), then the entries (14 items each). Returns {fresh, hits, values}.
 _PREFETCH = LuaScript("""
 local fresh = 1
 if KEYS[1] ~= '' then
     fresh = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and 1 or 0
 end
-local values = redis.call('MGET', unpack(KEYS, 3))
+if KEYS[3] ~= '' then
+    local last = #ARGV
+    if ARGV[5] == '1' and fresh == 0 then
+        last = last - 14
+    end
+    for i = 6, last, 14 do
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, i, i + 13))
+    end
+end
+local values = redis.call('MGET', unpack(KEYS, 4))
 local hits = 0
 if KEYS[2] ~= '' then
     hits = redis.call('INCR', KEYS[2])
@@ -108,7 +123,11 @@ async def prefetch(
     update_type: str | None,
     throttle: Throttle,
     fsm_key: str | None = None,
+    message: chatlog.Fields | None = None,
+    replies: Sequence[chatlog.Fields] = (),
 ) -> Prefetch:
+    """``message``: the fan's message to record in the chat history (once, when fresh);
+    ``replies``: earlier replies of this process to record (:class:`chatlog.PendingReplies`)."""
     keys = [route_version_key(telegram_bot_id)]
     if sender_id is not None:
         keys.append(snapshot_key(tenant_id, sender_id))
@@ -119,10 +138,18 @@ async def prefetch(
     seen_key = dedupe_key(telegram_bot_id, update_id) if update_id is not None else ""
     if uses_memory_backend(redis):
         fresh, hits, values = await _pipelined(redis, seen_key, rate_key, keys, throttle)
+        for entry in [*replies, message] if fresh else replies:
+            if entry is not None:
+                await chatlog.append(redis, entry)
     else:
-        fresh, hits, values = await _PREFETCH(
-            redis, [seen_key, rate_key, *keys], [DEDUPE_TTL, throttle.window, throttle.limit]
-        )
+        stream = chatlog.STREAM if message is not None or replies else ""
+        args: list[str | int] = [DEDUPE_TTL, throttle.window, throttle.limit]
+        args += [chatlog.STREAM_MAXLEN, "1" if message is not None else "0"]
+        for entry in replies:
+            args += entry
+        if message is not None:
+            args += message
+        fresh, hits, values = await _PREFETCH(redis, [seen_key, rate_key, stream, *keys], args)
     return Prefetch(
         fresh=bool(fresh),
         route_version=values[0],

@@ -8,8 +8,14 @@ here does I/O until an update arrives, and nothing loops over tenants at start-u
 The webhook path (:meth:`BotRuntime.handle_webhook`), which ``miniapp_api.webhooks`` calls::
 
     route (in-process cache) → secret header (constant time) → one Redis round trip
-    (de-duplication, route version, fan snapshot, rate counter) → Dispatcher with the
-    tenant's Bot → 200, with the handler's reply as the webhook response when it has one
+    (de-duplication, route version, fan snapshot, rate counter, the fan's message and the
+    process's pending replies into the chat history stream) → Dispatcher with the tenant's Bot
+    → 200, with the handler's reply as the webhook response when it has one (held for the
+    chat history until the next update's Redis command carries it)
+
+Messages the bot sends through the Bot API (handlers, replies after the deadline) are recorded
+by the shared HTTP session's :class:`tenants.chatlog.record.RecordSends` middleware; a tenant
+whose creator turned the history off records nothing (the route cache carries the switch).
 
 Handlers run in the request's own task (a task per update, with a timed wait on it, cost more
 than a quick update's middlewares). The HTTP layer keeps the promise that an update whose
@@ -50,6 +56,7 @@ from bot.storage import PrefetchingRedisStorage, reset, use_prefetched_state
 from bot.wallet_ton.messages import chat_waits
 from core.models import Tenant, TenantBot, TenantRole
 from core.settings import Settings
+from tenants.chatlog import record as chatlog
 from tenants.webhooks import BotSetup, configure_webhook, route_version_key, secret_matches
 
 logger = logging.getLogger(__name__)
@@ -194,6 +201,8 @@ class BotRuntime:
         )
         self.bots = BotCache(self.api_session, bot_cache_size)
         self.routes = RouteCache(session_factory)
+        self.api_session.middleware(chatlog.RecordSends(redis, self.records_chat))
+        self.replies = chatlog.PendingReplies(redis)
         self.storage = PrefetchingRedisStorage(redis)
         self.ton_waits = chat_waits(settings, session_factory, redis, self.api_session)
         self.dp = create_dispatcher(self, extra_routers)
@@ -232,8 +241,10 @@ class BotRuntime:
             fsm_key = self.storage.state_key(
                 route.telegram_bot_id, envelope.chat_id, envelope.sender_id
             )
+        records = chatlog.recording(route.tenant.config)
+        message = chatlog.incoming(telegram_bot_id, envelope.update_type, raw) if records else None
         prefetched = await self.prefetch(
-            route, update_id, envelope.sender_id, envelope.update_type, fsm_key
+            route, update_id, envelope.sender_id, envelope.update_type, fsm_key, message
         )
         if not prefetched.fresh:
             return OK  # a re-delivery of an update we already took
@@ -242,6 +253,8 @@ class BotRuntime:
             if fresh_route is not None and envelope.update_type == "pre_checkout_query":
                 return self.refuse_checkout(fresh_route, raw["pre_checkout_query"])
             return OK  # disabled: 200, so Telegram does not retry
+        if fresh_route is not route and not records:
+            records = await self.record_late(fresh_route, envelope.update_type, raw)
         bot = self.bots.get(fresh_route)
         update = Update.model_validate(raw, context={"bot": bot})
         token = use_prefetched_state(fsm_key, prefetched.fsm_state) if fsm_key else None
@@ -259,6 +272,8 @@ class BotRuntime:
         if reply is None:  # carries a file: cannot ride in the response
             self._spawn(self.dp.silent_call_request(bot=bot, result=result))
             return OK
+        if records:
+            self.replies.add(telegram_bot_id, result)
         return WebhookReply(200, reply)
 
     def refuse_checkout(self, route: BotRoute, query: dict[str, Any]) -> WebhookReply:
@@ -283,17 +298,44 @@ class BotRuntime:
         sender_id: int | None,
         update_type: str | None,
         fsm_key: str | None = None,
+        message: chatlog.Fields | None = None,
     ) -> Prefetch:
-        return await prefetch(
-            self.redis,
-            telegram_bot_id=route.telegram_bot_id,
-            tenant_id=route.tenant.id,
-            update_id=update_id,
-            sender_id=sender_id,
-            update_type=update_type,
-            throttle=route.tenant.throttle,
-            fsm_key=fsm_key,
-        )
+        replies = self.replies.take()
+        try:
+            return await prefetch(
+                self.redis,
+                telegram_bot_id=route.telegram_bot_id,
+                tenant_id=route.tenant.id,
+                update_id=update_id,
+                sender_id=sender_id,
+                update_type=update_type,
+                throttle=route.tenant.throttle,
+                fsm_key=fsm_key,
+                message=message,
+                replies=replies,
+            )
+        except BaseException:
+            self.replies.give_back(replies)
+            raise
+
+    async def record_late(
+        self, route: BotRoute, update_type: str | None, raw: dict[str, Any]
+    ) -> bool:
+        """The creator has just turned the history on (the cached route said off): record the
+        update's message after all, with a command of its own (only on a route change). The
+        other way round the drain leaves out what the stale route let in."""
+        if not chatlog.recording(route.tenant.config):
+            return False
+        message = chatlog.incoming(route.telegram_bot_id, update_type, raw)
+        if message is not None:
+            await chatlog.append(self.redis, message)
+        return True
+
+    def records_chat(self, telegram_bot_id: int) -> bool:
+        """Whether messages this bot sends are recorded: its tenant's switch, as cached (a
+        bot not cached here is recorded, and the worker's drain applies the switch)."""
+        route = self.routes.peek(telegram_bot_id)
+        return not isinstance(route, BotRoute) or chatlog.recording(route.tenant.config)
 
     async def feed(self, bot: Bot, update: Update, **data: Any) -> TelegramMethod[Any] | None:
         """Run the update through the Dispatcher, in the caller's task; the reply, if any."""
@@ -352,6 +394,7 @@ class BotRuntime:
         """Let background sends (replies carrying files) finish, briefly; then close the
         shared HTTP session."""
         await self.ton_waits.close()  # their leases go, so the worker's sweep takes over
+        await self.replies.close()
         if self._background:
             _, pending = await asyncio.wait(list(self._background), timeout=5)
             for task in pending:

@@ -42,6 +42,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
 from PIL import Image, ImageFilter, ImageOps
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import tenant_select, utcnow
@@ -84,8 +85,8 @@ def _now(now_ts: float | None) -> datetime:
 
 
 @asynccontextmanager
-async def _bot(settings: Settings, row: TenantBot) -> AsyncIterator[Bot]:
-    session = make_session(settings.telegram_api_base)
+async def _bot(settings: Settings, row: TenantBot, redis: Redis) -> AsyncIterator[Bot]:
+    session = make_session(settings.telegram_api_base, redis)
     try:
         yield Bot(bot_token(row), session=session)
     finally:
@@ -400,7 +401,7 @@ async def content_deliver_posts(
             delivery.ton_prices = await _ppv_ton_prices(session, ctx["settings"], tenant_id)
     if delivery is None:
         return {"posts": 0, "messages": 0}
-    async with _bot(ctx["settings"], delivery.bot_row) as bot:
+    async with _bot(ctx["settings"], delivery.bot_row, ctx["redis"]) as bot:
         sender = _Sender(ctx, bot, delivery, storage_of(ctx))
         try:
             for item in delivery.items:
@@ -485,7 +486,7 @@ async def _settle_tenant(
             )
         }
         texts = {i: await _fan_texts(session, tenant, row, u) for i, u in users.items()}
-    async with _bot(ctx["settings"], row) as bot:
+    async with _bot(ctx["settings"], row, ctx["redis"]) as bot:
         for notice in notices:
             if notice.kind != "remove" and notice.user_id in texts:
                 counts["sent"] += await _tell_fan(ctx, bot, notice, texts[notice.user_id])

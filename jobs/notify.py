@@ -58,6 +58,7 @@ from core.models.jobs import JobStatus
 from core.settings import Settings
 from jobs.generation.progress import ProgressReporter, publish
 from jobs.generation.schemas import ProgressEvent
+from tenants.chatlog.record import RecordSends
 from tenants.service import bot_token
 from tenants.texts import load_overrides
 
@@ -184,6 +185,7 @@ class Notifier:
         self.ctx = ctx
         self.edit_interval = edit_interval
         self.session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        self.session.middleware(RecordSends(redis))  # results and broadcasts: chat history
         self._bots: OrderedDict[int, Bot] = OrderedDict()
         self._chats: OrderedDict[tuple[str, int], _Chat] = OrderedDict()
         self._max_bots = max_bots

@@ -24,6 +24,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def _bot(settings: Settings, row: TenantBot) -> AsyncIterator[Bot]:
-    session = make_session(settings.telegram_api_base)
+async def _bot(settings: Settings, row: TenantBot, redis: Redis) -> AsyncIterator[Bot]:
+    session = make_session(settings.telegram_api_base, redis)
     try:
         yield Bot(bot_token(row), session=session)
     finally:
@@ -66,7 +67,8 @@ async def reconcile_payments(ctx: JobContext, tenant_id: int | None = None) -> d
     summary: dict[str, Any] = {"bots": 0, "transactions": 0, "repaired": 0, "mismatches": 0}
     for row in bots:
         try:
-            async with _bot(settings, row) as bot, unit_of_work(factory, redis_of(ctx)) as s:
+            redis = redis_of(ctx)
+            async with _bot(settings, row, redis) as bot, unit_of_work(factory, redis) as s:
                 report = await payments.reconcile_tenant(s, bot, row.tenant_id)
         except (TelegramAPIError, OSError) as exc:
             logger.warning("reconciliation of bot %s failed: %s", row.telegram_bot_id, exc)
@@ -134,7 +136,7 @@ async def tell_owner(ctx: JobContext, tenant_id: int, key: str, **variables: Any
     )
     texts = Texts(create_i18n(), language, base={"bot_username": own.username})
     try:
-        async with _bot(settings, sender) as bot:
+        async with _bot(settings, sender, redis_of(ctx)) as bot:
             await bot.send_message(tenant.owner_telegram_id, texts(key, **variables))
     except TelegramAPIError as exc:
         logger.warning("could not tell the owner of tenant %d: %s", tenant_id, exc)

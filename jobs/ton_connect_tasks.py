@@ -36,7 +36,7 @@ async def sweep_ton_connects(ctx: JobContext) -> dict[str, int]:
     from bot.wallet_ton.messages import present
 
     settings: Settings = ctx["settings"]
-    api_session = make_session(settings.telegram_api_base)
+    api_session = make_session(settings.telegram_api_base, redis_of(ctx))
     deps = WaitDeps(settings, session_factory_of(ctx), redis_of(ctx), api_session, present=present)
     if ctx.get("ton_reconnect_policy") is not None:
         deps.policy = ctx["ton_reconnect_policy"]

@@ -34,6 +34,7 @@ from core.db import create_engine, create_session_factory
 from core.redis import arq_redis_settings, create_redis, is_memory_url, uses_memory_backend
 from core.settings import Settings, get_settings
 from jobs.broadcasts.tasks import BROADCAST_CRON_JOBS, BROADCAST_FUNCTIONS
+from jobs.chatlog_tasks import CHATLOG_CRON_JOBS, CHATLOG_FUNCTIONS
 from jobs.content_tasks import CONTENT_CRON_JOBS, CONTENT_FUNCTIONS
 from jobs.drive_tasks import DRIVE_CRON_JOBS, DRIVE_FUNCTIONS
 from jobs.generation.tasks import GENERATION_CRON_JOBS, GENERATION_FUNCTIONS
@@ -60,6 +61,7 @@ FUNCTIONS: list[WorkerFunction] = [
     *TON_FUNCTIONS,
     *BROADCAST_FUNCTIONS,
     *TON_CONNECT_FUNCTIONS,
+    *CHATLOG_FUNCTIONS,
 ]
 """Every task the worker runs; each area adds its own list here."""
 
@@ -79,6 +81,7 @@ CRON_JOBS: list[CronJob] = [
     *TON_CRON_JOBS,  # the TON payment watcher (every 10 s) and creator payouts (every minute)
     *BROADCAST_CRON_JOBS,  # resume broadcasts whose worker died or whose quota is back
     *TON_CONNECT_CRON_JOBS,  # take over TON Connect waits whose process died
+    *CHATLOG_CRON_JOBS,  # chat history: drain the stream every 10 s, forget old messages daily
 ]
 
 JOB_TIMEOUT_S = 300

@@ -9,7 +9,9 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
+from redis.asyncio import Redis
 
+from tenants.chatlog.record import RecordSends
 from tenants.errors import InvalidBotTokenError, TelegramUnreachableError
 
 # BotFather tokens: "<bot id>:<35 url-safe characters>"; checked before any network call.
@@ -34,8 +36,12 @@ def parse_token(token: str) -> int:
     return int(match["bot_id"])
 
 
-def make_session(api_base: str) -> AiohttpSession:
-    return AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+def make_session(api_base: str, redis: Redis | None = None) -> AiohttpSession:
+    """A Bot API session; with ``redis``, what it sends to fans goes into the chat history."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    if redis is not None:
+        session.middleware(RecordSends(redis))
+    return session
 
 
 async def fetch_bot_identity(

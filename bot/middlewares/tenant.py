@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot.prefetch import describe
 from bot.routing import BotRoute
+from tenants.chatlog import record as chatlog
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
@@ -44,8 +46,12 @@ class TenantMiddleware(BaseMiddleware):
         if route is None:
             return None
         sender = data.get("event_from_user")
+        message = None
+        if chatlog.recording(route.tenant.config):  # polling (development): cost is no concern
+            raw = update.model_dump(mode="json", by_alias=True, exclude_none=True)
+            message = chatlog.incoming(bot.id, describe(raw).update_type, raw)
         prefetched = await self.runtime.prefetch(
-            route, update.update_id, sender.id if sender else None, update.event_type
+            route, update.update_id, sender.id if sender else None, update.event_type, None, message
         )
         if not prefetched.fresh:
             return None

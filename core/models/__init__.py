@@ -3,6 +3,7 @@
 from core.models.bot import Referral, TenantText
 from core.models.broadcasts import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from core.models.catalog import PricingModel, TenantToolSettings, Tool, ToolCategory
+from core.models.chatlog import ChatMessage, Direction
 from core.models.content import (
     MediaKind,
     Post,
@@ -48,9 +49,11 @@ __all__ = [
     "Broadcast",
     "BroadcastDelivery",
     "BroadcastStatus",
+    "ChatMessage",
     "CompletionStatus",
     "CreditPack",
     "DeliveryStatus",
+    "Direction",
     "DriveUsage",
     "File",
     "FileTag",

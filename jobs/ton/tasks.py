@@ -25,6 +25,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,7 +122,7 @@ async def notify_ton_invoice(
     )
     texts = Texts(create_i18n(), language, overrides, base=_base(user, bot_row))
     lines = [texts(key, **variables) for key in _keys(invoice, event)]
-    return await _send(settings, bot_row, user.telegram_id, "\n\n".join(lines))
+    return await _send(settings, bot_row, user.telegram_id, "\n\n".join(lines), redis_of(ctx))
 
 
 def _keys(invoice: TonInvoice, event: str) -> list[str]:
@@ -180,8 +181,10 @@ def _base(user: User, bot_row: TenantBot) -> dict[str, Any]:
     }
 
 
-async def _send(settings: Settings, bot_row: TenantBot, chat_id: int, text: str) -> bool:
-    session = make_session(settings.telegram_api_base)
+async def _send(
+    settings: Settings, bot_row: TenantBot, chat_id: int, text: str, redis: Redis
+) -> bool:
+    session = make_session(settings.telegram_api_base, redis)
     try:
         await Bot(bot_token(bot_row), session=session).send_message(chat_id, text)
     except TelegramAPIError as exc:

@@ -1,11 +1,10 @@
 """The creator panel's read side: recent activity, fans and a fan's history, plan usage.
 
-"Message history" is scoped to what the platform records about a fan — payments,
-generations, credit movements, tasks and referrals — and not to chat messages: the bot does not
-store what it sends or receives, and writing every message on the bot's hot path (or through
-Telegram's outgoing-request session) would cost a write per update for a view creators open
-rarely. The history answers the support questions creators actually have ("did they pay?",
-"what did that generation cost?") from rows that exist anyway.
+A fan's "history" here is what the platform records about them — payments, generations,
+credit movements, tasks and referrals — from rows that exist anyway; it answers "did they
+pay?" and "what did that generation cost?". The conversation itself (what the fan wrote and
+what the bot sent) is :mod:`tenants.chatlog`, recorded into a Redis stream on the bot's way in
+and out and drained into ``chat_messages`` by the worker.
 """
 
 from __future__ import annotations

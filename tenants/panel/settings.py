@@ -1,6 +1,6 @@
-"""Tenant settings the creator edits in the panel: languages, the referral reward and credit
-packs. (The welcome text is the ``start.welcome`` text of :mod:`tenants.texts`; tool prices
-are :func:`jobs.catalog.service.set_tenant_tool`.)
+"""Tenant settings the creator edits in the panel: languages, the referral reward, the chat
+history switch and credit packs. (The welcome text is the ``start.welcome`` text of
+:mod:`tenants.texts`; tool prices are :func:`jobs.catalog.service.set_tenant_tool`.)
 
 Every change here alters what the bot runtime caches per bot (the tenant's config, default
 language, text overrides), so the edge that commits it bumps the bot's route version after
@@ -18,6 +18,8 @@ from core.db import tenant_select
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.models import CreditPack, Tenant
 from tenants import payments
+from tenants.chatlog.record import CONFIG_KEY as CHAT_HISTORY
+from tenants.chatlog.record import recording
 from tenants.texts import LANGUAGES
 
 MAX_REFERRAL_REWARD = 100_000
@@ -44,9 +46,14 @@ def referral_reward(tenant: Tenant) -> int:
         return DEFAULT_REFERRAL_REWARD
 
 
+def chat_history(tenant: Tenant) -> bool:
+    """Whether fans' messages with the bot are recorded (on unless turned off)."""
+    return recording(tenant.config or {})
+
+
 def update_settings(tenant: Tenant, changes: Mapping[str, Any]) -> None:
-    """Apply ``default_language``, ``languages`` and ``referral_reward`` (whichever are
-    given); the default language must be one of the enabled ones."""
+    """Apply ``default_language``, ``languages``, ``referral_reward`` and ``chat_history``
+    (whichever are given); the default language must be one of the enabled ones."""
     config = dict(tenant.config or {})
     languages = enabled_languages(tenant)
     if "languages" in changes:
@@ -65,6 +72,10 @@ def update_settings(tenant: Tenant, changes: Mapping[str, Any]) -> None:
         if not 0 <= reward <= MAX_REFERRAL_REWARD:
             raise ValidationError(f"the referral reward is between 0 and {MAX_REFERRAL_REWARD}")
         config["referral_reward"] = reward
+    if changes.get("chat_history") is not None:
+        if not isinstance(changes["chat_history"], bool):
+            raise ValidationError("the chat history is on or off", field="chat_history")
+        config[CHAT_HISTORY] = changes["chat_history"]
     tenant.default_language = default
     tenant.config = config
 

@@ -11,6 +11,7 @@ from fakeredis import FakeServer
 
 from bot.prefetch import Prefetch, Throttle, dedupe_key, prefetch, throttle_key
 from core.redis import close_redis, create_memory_redis, create_redis, uses_memory_backend
+from tenants.chatlog import record as chatlog
 from tenants.users import snapshot_key
 from tenants.webhooks import route_version_key
 
@@ -86,3 +87,20 @@ async def test_a_flushed_script_cache_is_reloaded(redis: ArqRedis) -> None:
         pytest.skip("the stand-in runs no scripts")
     await redis.script_flush()
     assert (await _ask(redis, 9)).fresh
+
+
+def _entry(direction: str, text: str) -> list[str]:
+    return [
+        *("b", str(BOT), "u", str(FAN), "d", direction, "k", "text", "m", "", "x", text, "t", "")
+    ]
+
+
+async def test_the_fans_message_once_and_the_replies_held_before(redis: ArqRedis) -> None:
+    hi, welcome, more = _entry("in", "hi"), _entry("out", "welcome"), _entry("out", "more")
+    assert (await _ask(redis, 21, message=hi)).fresh
+    assert not (await _ask(redis, 21, message=hi, replies=[welcome])).fresh  # hi: not again
+    await _ask(redis, 22, replies=[more])  # nothing of its own to record
+    await _ask(redis, 23)
+    entries = await redis.xrange(chatlog.STREAM)
+    texts = [(fields[b"d"], fields[b"x"]) for _, fields in entries]
+    assert texts == [(b"in", b"hi"), (b"out", b"welcome"), (b"out", b"more")]

@@ -44,6 +44,8 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:ton_payouts",
         "cron:recover_broadcasts",
         "cron:ton_connect_sweep",
+        "cron:drain_chatlog",
+        "cron:purge_chatlog",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
     assert config["ctx"] == {"settings": settings}

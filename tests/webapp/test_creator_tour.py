@@ -1,6 +1,7 @@
 """The creator panel's other screens in the browser, against the real API: a join-a-channel
 task refused with the "bot is not admin" warning, a custom task a fan claims with a proof and
-the creator approves (the fan's XP bar moves), fans search and detail, the texts editor with a
+the creator approves (the fan's XP bar moves), fans search and detail with the fan's messages
+to the bot and its replies as chat bubbles, the texts editor with a
 line-numbered sandbox error and a live preview, settings, the plan's usage bars, and a VIP
 package the fan then sees. A screenshot of each screen."""
 
@@ -10,6 +11,7 @@ import uuid
 
 from playwright.async_api import expect
 
+from jobs.chatlog_tasks import drain_chatlog
 from tests.webapp.conftest import BROWSER, OpenApp
 
 pytestmark = BROWSER
@@ -73,6 +75,31 @@ async def test_tasks_fans_texts_settings_plan_and_vip(open_app: OpenApp) -> None
     await page.get_by_test_id("user-row").filter(has_text="Fred").click()
     await page.get_by_test_id("user-detail").filter(has_text=str(fan.fan.user.id)).wait_for()
     await creator.screenshot("creator-user")
+    # Their conversation with the bot, once the worker's drain has stored it.
+    platform = creator.platform
+    await platform.emulator.send_message(fan.fan.bot, fan.fan.user, "I love your art!")
+    await platform.settled(fan.fan.bot, fan.fan.user)
+    await platform.runtime.replies.flush()  # what the API holds for a quarter of a second
+    await drain_chatlog(
+        {"redis": platform.app.state.redis, "session_factory": platform.session_factory}
+    )
+    await page.get_by_test_id("tab-messages").click()
+    messages = page.get_by_test_id("user-messages")
+    await messages.get_by_test_id("message-in").filter(has_text="I love your art!").wait_for()
+    await messages.get_by_test_id("message-in").filter(has_text="/start").wait_for()
+    await messages.get_by_test_id("message-out").filter(has_text="Fred").first.wait_for()
+    await creator.screenshot("creator-user-messages")
+    for language, tab, fan_side in (("ar", "الرسائل", "right"), ("en", "Messages", "left")):
+        await page.get_by_test_id("language").select_option(language)  # Arabic mirrors sides
+        await page.get_by_test_id("tab-messages").filter(has_text=tab).click()
+        await messages.get_by_test_id("message-in").first.wait_for()
+        fan_box = await messages.get_by_test_id("message-in").first.bounding_box()
+        bot_box = await messages.get_by_test_id("message-out").first.bounding_box()
+        assert fan_box is not None and bot_box is not None
+        fan_right = fan_box["x"] + fan_box["width"] > bot_box["x"] + bot_box["width"]
+        assert ("right" if fan_right else "left") == fan_side, (language, fan_box, bot_box)
+        if language == "ar":
+            await creator.screenshot("creator-user-messages-ar")
 
     # Texts: a sandbox refusal is shown on its line; a valid draft previews live.
     await page.get_by_test_id("tab-creator").click()

@@ -49,6 +49,7 @@ async def _settings_out(creator: Creator, session: SessionDep, runtime: RuntimeD
         default_language=tenant.default_language,
         languages=rules.enabled_languages(tenant),
         referral_reward=rules.referral_reward(tenant),
+        chat_history=rules.chat_history(tenant),
         welcome={lang: overrides.get((WELCOME, lang)) for lang in SUPPORTED_LANGUAGES},
         welcome_defaults={
             lang: runtime.i18n.gettext(texts.TEXTS[WELCOME].default, locale=lang)

@@ -18,12 +18,16 @@ class SettingsOut(BaseModel):
         description="The creator's welcome text per language (null: our default)."
     )
     welcome_defaults: dict[str, str]
+    chat_history: bool = Field(
+        description="Fans' messages with the bot are recorded for the panel (fan detail)."
+    )
 
 
 class SettingsPatch(BaseModel):
     default_language: str | None = Field(default=None, max_length=8)
     languages: list[str] | None = Field(default=None, max_length=8)
     referral_reward: int | None = Field(default=None, ge=0, le=100_000)
+    chat_history: bool | None = Field(default=None, description="Record fans' messages.")
     welcome: dict[str, str | None] | None = Field(
         default=None,
         description="Per language: a template (sandbox-checked) or null to use the default.",

@@ -1,1 +1,2 @@
-"""``/api/v1/creator/users``: the bot's fans, searchable, with each fan's detail and history."""
+"""``/api/v1/creator/users``: the bot's fans, searchable, with each fan's detail, history and
+conversation with the bot."""

@@ -1,6 +1,6 @@
-"""The creator's view of fans: search (name, @username, Telegram id), a fan's detail and their
-history (payments, generations, credit movements, tasks, referrals — chat messages are not
-stored; see :mod:`tenants.panel.service`)."""
+"""The creator's view of fans: search (name, @username, Telegram id), a fan's detail, their
+history (payments, generations, credit movements, tasks, referrals; see
+:mod:`tenants.panel.service`) and their conversation with the bot (:mod:`tenants.chatlog`)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ from miniapp_api.creator.users.schemas import (
     FanOut,
     FansOut,
     HistoryOut,
+    MessageOut,
+    MessagesOut,
 )
 from miniapp_api.deps import SessionDep
 from miniapp_api.tasks.deps import RuntimeDep
+from tenants.chatlog import service as chatlog
 from tenants.panel import service as panel
 from tenants.tasks import service as tasks
 
@@ -107,3 +110,21 @@ async def fan_history(
     """What happened with this fan, newest first."""
     page = await panel.history(session, creator.tenant.id, user_id, before=before, limit=limit)
     return HistoryOut(items=[EventOut.of(e) for e in page.events], next_cursor=page.next_cursor)
+
+
+@router.get("/{user_id}/messages")
+async def fan_messages(
+    user_id: UserId,
+    creator: CreatorDep,
+    session: SessionDep,
+    before: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,20}\.[0-9]{1,19}$", description="A next_cursor.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=chatlog.MAX_PAGE)] = 50,
+) -> MessagesOut:
+    """The fan's conversation with the bot, newest first (kept ``ATELIER_CHAT_HISTORY_DAYS``;
+    nothing while the creator has the history switched off)."""
+    page = await chatlog.messages(session, creator.tenant.id, user_id, before=before, limit=limit)
+    return MessagesOut(
+        items=[MessageOut.of(m) for m in page.messages], next_cursor=page.next_cursor
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.models import ChatMessage
 from miniapp_api.creator.dashboard.schemas import EventOut
 
 
@@ -46,3 +48,28 @@ class FanDetailOut(FanOut):
 class HistoryOut(BaseModel):
     items: list[EventOut]
     next_cursor: datetime | None = Field(description="Pass back as ``before``.")
+
+
+class MessageOut(BaseModel):
+    id: int
+    direction: Literal["in", "out"] = Field(description="in: the fan wrote; out: the bot sent.")
+    kind: str = Field(description="text, command, button, photo, video, voice, payment, ...")
+    text: str = Field(description="The text or caption (a button's data), at most 4096 chars.")
+    telegram_message_id: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: ChatMessage) -> MessageOut:
+        return cls(
+            id=message.id,
+            direction=message.direction,
+            kind=message.kind,
+            text=message.text,
+            telegram_message_id=message.telegram_message_id,
+            created_at=message.created_at,
+        )
+
+
+class MessagesOut(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None = Field(description="Pass back as ``before`` for older messages.")

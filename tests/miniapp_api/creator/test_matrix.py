@@ -38,6 +38,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", "/creator/users", None),
     ("GET", "/creator/users/{user_id}", None),
     ("GET", "/creator/users/{user_id}/history", None),
+    ("GET", "/creator/users/{user_id}/messages", None),
     ("GET", "/creator/texts", None),
     ("PUT", "/creator/texts/{key}/{language}", {"template": "Hi {{ user_name }}"}),
     ("DELETE", "/creator/texts/{key}/{language}", None),

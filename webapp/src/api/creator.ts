@@ -136,6 +136,19 @@ export const fan = (id: number) => api().get<FanDetail>(`/creator/users/${id}`);
 export const fanHistory = (id: number, before: string | null) =>
   api().get<{ items: ActivityEvent[]; next_cursor: string | null }>(`/creator/users/${id}/history`, { before, limit: 50 });
 
+/** One message of a fan's conversation with the bot: ``in`` the fan wrote, ``out`` the bot sent. */
+export interface ChatMessage {
+  id: number;
+  direction: "in" | "out";
+  kind: string;
+  text: string;
+  telegram_message_id: number | null;
+  created_at: string;
+}
+
+export const fanMessages = (id: number, before: string | null) =>
+  api().get<{ items: ChatMessage[]; next_cursor: string | null }>(`/creator/users/${id}/messages`, { before, limit: 30 });
+
 // -- texts ----------------------------------------------------------------------------------------
 
 export interface TextItem {
@@ -161,6 +174,7 @@ export interface Settings {
   referral_reward: number;
   welcome: Record<string, string | null>;
   welcome_defaults: Record<string, string>;
+  chat_history: boolean;
 }
 
 export interface SettingsPatch {
@@ -168,6 +182,7 @@ export interface SettingsPatch {
   languages?: string[];
   referral_reward?: number;
   welcome?: Record<string, string | null>;
+  chat_history?: boolean;
 }
 
 export const settings = () => api().get<Settings>("/creator/settings");

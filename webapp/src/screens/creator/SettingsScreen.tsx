@@ -1,5 +1,5 @@
 /** The bot's settings: languages and the default one, the welcome text per language, the
- * referral reward, credit packs (Stars → credits) and what each tool costs fans. */
+ * referral reward, whether fans' chats are recorded, credit packs (Stars → credits) and what each tool costs fans. */
 
 import { useEffect, useState, type FormEvent } from "react";
 import * as creator from "../../api/creator";
@@ -16,6 +16,7 @@ function General({ settings, onSaved }: { settings: Settings; onSaved: (s: Setti
   const [languages, setLanguages] = useState(settings.languages);
   const [defaultLanguage, setDefault] = useState(settings.default_language);
   const [reward, setReward] = useState<number | null>(settings.referral_reward);
+  const [chatHistory, setChatHistory] = useState(settings.chat_history);
   const [welcome, setWelcome] = useState<Record<string, string>>(() =>
     Object.fromEntries(LANGUAGES.map((lang) => [lang, settings.welcome[lang] ?? ""])),
   );
@@ -29,7 +30,7 @@ function General({ settings, onSaved }: { settings: Settings; onSaved: (s: Setti
       const now = welcome[lang] ?? "";
       if (before !== now) changed[lang] = now.trim() ? now : null;
     }
-    void run("save", () => creator.saveSettings({ languages, default_language: defaultLanguage, referral_reward: reward ?? 0, welcome: changed }), t("settings.saved")).then((s) => s && onSaved(s));
+    void run("save", () => creator.saveSettings({ languages, default_language: defaultLanguage, referral_reward: reward ?? 0, chat_history: chatHistory, welcome: changed }), t("settings.saved")).then((s) => s && onSaved(s));
   };
   return (
     <form className="card stack" onSubmit={submit} data-testid="settings-general">
@@ -55,6 +56,13 @@ function General({ settings, onSaved }: { settings: Settings; onSaved: (s: Setti
         </select>
       </label>
       <NumberField label={t("settings.referral_reward")} value={reward} min={0} max={100000} onChange={setReward} />
+      <label className="field-inline field">
+        <span className="stack tight">
+          <span>{t("settings.chat_history")}</span>
+          <span className="muted small">{t("settings.chat_history_hint")}</span>
+        </span>
+        <input type="checkbox" checked={chatHistory} onChange={(e) => setChatHistory(e.target.checked)} data-testid="chat-history" />
+      </label>
       <fieldset className="field">
         <legend>{t("settings.welcome")}</legend>
         <div className="chips">

@@ -1,5 +1,7 @@
-/** One fan: who they are, their numbers and level, and what happened with them. */
+/** One fan: who they are, their numbers and level, what happened with them, and their
+ * conversation with the bot (the Messages tab). */
 
+import { lazy, Suspense, useState } from "react";
 import * as creator from "../../api/creator";
 import { useParams } from "../../app/router";
 import { useI18n, type Key } from "../../i18n";
@@ -9,10 +11,14 @@ import { Stat, Stats } from "./common";
 import { EVENT_KEYS } from "./common";
 import "./creator.css";
 
+const FanMessages = lazy(() => import("./FanMessages"));
+type Tab = "history" | "messages";
+
 export default function UserScreen() {
   const i18n = useI18n();
   const { t } = i18n;
   const id = Number(useParams().id);
+  const [tab, setTab] = useState<Tab>("history");
   const fan = useResource(() => creator.fan(id), [id]);
   const history = useResource(() => creator.fanHistory(id, null), [id]);
   if (fan.loading && !fan.data) return <Loading />;
@@ -40,8 +46,18 @@ export default function UserScreen() {
         <Stat label={t("users.referrals")} value={f.referrals} />
         <Stat label={t("stats.tasks_completed")} value={f.tasks_completed} />
       </Stats>
-      <h2 className="section-title">{t("users.history")}</h2>
-      {history.loading && !history.data ? (
+      <div className="chips" role="tablist">
+        {(["history", "messages"] as const).map((name) => (
+          <button key={name} type="button" role="tab" className="chip" aria-selected={tab === name} onClick={() => setTab(name)} data-testid={`tab-${name}`}>
+            {t(name === "history" ? "users.history" : "users.messages")}
+          </button>
+        ))}
+      </div>
+      {tab === "messages" ? (
+        <Suspense fallback={<Loading />}>
+          <FanMessages userId={id} />
+        </Suspense>
+      ) : history.loading && !history.data ? (
         <Loading />
       ) : history.error ? (
         <ErrorView error={history.error} onRetry={history.reload} />
