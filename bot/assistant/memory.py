@@ -25,12 +25,22 @@ MAX_CHARS = 2000
 MAX_SUMMARY_CHARS = 1500
 TTL_S = 30 * 24 * 3600
 
-# Append ARGV[3..] to the list KEYS[1], keep both keys ARGV[1] seconds; returns {length},
-# or {length, list, summary} once the list is longer than ARGV[2] (time to fold). One command
-# instead of a five-command MULTI/EXEC (every plain-text message in a bot pays it), and a fold
-# needs no second round trip to read what it folds.
+# Count the reply against the tenant's daily quota KEYS[3] (when given: refuse with {0} past
+# ARGV[3], -1 meaning no limit; the counter lives ARGV[4] seconds), then append ARGV[5..] to the
+# list KEYS[1], keep both keys ARGV[1] seconds; returns {length}, or {length, list, summary}
+# once the list is longer than ARGV[2] (time to fold). One command instead of a five-command
+# MULTI/EXEC (every plain-text message in a bot pays it): the quota, the append and a fold's
+# read share one round trip.
 _APPEND = LuaScript("""
-local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+if #KEYS == 3 then
+    local used = redis.call('INCR', KEYS[3])
+    redis.call('EXPIRE', KEYS[3], ARGV[4])
+    local limit = tonumber(ARGV[3])
+    if limit >= 0 and used > limit then
+        return {0}
+    end
+end
+local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 if length <= tonumber(ARGV[2]) then
@@ -41,6 +51,19 @@ return {length, redis.call('LRANGE', KEYS[1], 0, -1), redis.call('GET', KEYS[2])
 
 Message = dict[str, str]
 Summariser = Callable[[str, list[Message]], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """The tenant's daily count of assistant replies (``key``), refused past ``limit``
+    (``None``: counted, never refused)."""
+
+    key: str
+    limit: int | None
+    ttl_s: int
+
+    def allows(self, used: int) -> bool:
+        return self.limit is None or used <= self.limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,20 @@ async def load(redis: Redis, tenant_id: int, user_id: int) -> Memory:
     return await _load(redis, *_keys(tenant_id, user_id))
 
 
+async def load_counted(
+    redis: Redis, tenant_id: int, user_id: int, quota: Quota
+) -> tuple[Memory, bool]:
+    """The memory, and whether the quota allows this reply (counted in the same round trip)."""
+    messages_key, summary_key = _keys(tenant_id, user_id)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.lrange(messages_key, 0, -1)
+        pipe.get(summary_key)
+        pipe.incr(quota.key)
+        pipe.expire(quota.key, quota.ttl_s)
+        raw_messages, raw_summary, used, _ = await pipe.execute()
+    return _memory(raw_messages, raw_summary), quota.allows(int(used))
+
+
 async def _load(redis: Redis, messages_key: str, summary_key: str) -> Memory:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.lrange(messages_key, 0, -1)
@@ -72,30 +109,47 @@ def _memory(raw_messages: list[bytes], raw_summary: bytes | str | None) -> Memor
 
 
 async def remember(
-    redis: Redis, tenant_id: int, user_id: int, *messages: Message, summarise: Summariser
-) -> None:
-    """Append messages; fold the oldest into the summary when the list is too long."""
+    redis: Redis,
+    tenant_id: int,
+    user_id: int,
+    *messages: Message,
+    summarise: Summariser,
+    quota: Quota | None = None,
+) -> bool:
+    """Append messages; fold the oldest into the summary when the list is too long. With a
+    ``quota``, count the reply first: False (nothing remembered) when it is used up."""
     messages_key, summary_key = _keys(tenant_id, user_id)
     clipped = [
         json.dumps({"role": m["role"], "content": m["content"][:MAX_CHARS]}, ensure_ascii=False)
         for m in messages
     ]
-    memory = await _append(redis, messages_key, summary_key, clipped)
+    memory = await _append(redis, messages_key, summary_key, clipped, quota)
+    if memory is False:
+        return False
     if memory is None:
-        return
+        return True
     fold = len(memory.messages) - KEEP_MESSAGES
     summary = (await summarise(memory.summary, memory.messages[:fold]))[-MAX_SUMMARY_CHARS:]
     async with redis.pipeline(transaction=True) as pipe:
         pipe.ltrim(messages_key, fold, -1)
         pipe.set(summary_key, summary, ex=TTL_S)
         await pipe.execute()
+    return True
 
 
 async def _append(
-    redis: Redis, messages_key: str, summary_key: str, items: list[str]
-) -> Memory | None:
-    """Append; the whole memory when the list has grown past :data:`MAX_MESSAGES`."""
+    redis: Redis, messages_key: str, summary_key: str, items: list[str], quota: Quota | None
+) -> Memory | bool | None:
+    """Append; the whole memory when the list has grown past :data:`MAX_MESSAGES`, False
+    when the quota refused (nothing appended)."""
     if uses_memory_backend(redis):  # the stand-in has no Lua
+        if quota is not None:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.incr(quota.key)
+                pipe.expire(quota.key, quota.ttl_s)
+                used, _ = await pipe.execute()
+            if not quota.allows(int(used)):
+                return False
         async with redis.pipeline(transaction=True) as pipe:
             pipe.rpush(messages_key, *items)
             pipe.expire(messages_key, TTL_S)
@@ -104,7 +158,15 @@ async def _append(
         if int(length) <= MAX_MESSAGES:
             return None
         return await _load(redis, messages_key, summary_key)
-    answer = await _APPEND(redis, [messages_key, summary_key], [TTL_S, MAX_MESSAGES, *items])
+    keys = [messages_key, summary_key]
+    limit, ttl = -1, 0
+    if quota is not None:
+        keys.append(quota.key)
+        limit = -1 if quota.limit is None else quota.limit
+        ttl = quota.ttl_s
+    answer = await _APPEND(redis, keys, [TTL_S, MAX_MESSAGES, limit, ttl, *items])
+    if answer[0] == 0:
+        return False
     return None if len(answer) == 1 else _memory(answer[1], answer[2])
 
 
