@@ -578,7 +578,7 @@ TEXTS: dict[str, TextSpec] = {
             "assistant.limit_reached",
             N_(
                 "The assistant of @{{ bot_username }} has answered {{ limit }} messages today, "
-                "all your plan allows: fans get a polite \"try tomorrow\" until midnight UTC. "
+                'all your plan allows: fans get a polite "try tomorrow" until midnight UTC. '
                 "Upgrade with /plan for more."
             ),
             "limit",

@@ -123,11 +123,9 @@ async def remember(
         json.dumps({"role": m["role"], "content": m["content"][:MAX_CHARS]}, ensure_ascii=False)
         for m in messages
     ]
-    memory = await _append(redis, messages_key, summary_key, clipped, quota)
-    if memory is False:
-        return False
+    accepted, memory = await _append(redis, messages_key, summary_key, clipped, quota)
     if memory is None:
-        return True
+        return accepted
     fold = len(memory.messages) - KEEP_MESSAGES
     summary = (await summarise(memory.summary, memory.messages[:fold]))[-MAX_SUMMARY_CHARS:]
     async with redis.pipeline(transaction=True) as pipe:
@@ -139,9 +137,9 @@ async def remember(
 
 async def _append(
     redis: Redis, messages_key: str, summary_key: str, items: list[str], quota: Quota | None
-) -> Memory | bool | None:
-    """Append; the whole memory when the list has grown past :data:`MAX_MESSAGES`, False
-    when the quota refused (nothing appended)."""
+) -> tuple[bool, Memory | None]:
+    """Append, unless the quota refuses (False, nothing appended); with the whole memory when
+    the list has grown past :data:`MAX_MESSAGES`."""
     if uses_memory_backend(redis):  # the stand-in has no Lua
         if quota is not None:
             async with redis.pipeline(transaction=True) as pipe:
@@ -149,15 +147,15 @@ async def _append(
                 pipe.expire(quota.key, quota.ttl_s)
                 used, _ = await pipe.execute()
             if not quota.allows(int(used)):
-                return False
+                return False, None
         async with redis.pipeline(transaction=True) as pipe:
             pipe.rpush(messages_key, *items)
             pipe.expire(messages_key, TTL_S)
             pipe.expire(summary_key, TTL_S)
             length, *_ = await pipe.execute()
         if int(length) <= MAX_MESSAGES:
-            return None
-        return await _load(redis, messages_key, summary_key)
+            return True, None
+        return True, await _load(redis, messages_key, summary_key)
     keys = [messages_key, summary_key]
     limit, ttl = -1, 0
     if quota is not None:
@@ -166,8 +164,8 @@ async def _append(
         ttl = quota.ttl_s
     answer = await _APPEND(redis, keys, [TTL_S, MAX_MESSAGES, limit, ttl, *items])
     if answer[0] == 0:
-        return False
-    return None if len(answer) == 1 else _memory(answer[1], answer[2])
+        return False, None
+    return True, (None if len(answer) == 1 else _memory(answer[1], answer[2]))
 
 
 async def forget(redis: Redis, tenant_id: int, user_id: int) -> None:

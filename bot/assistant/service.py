@@ -70,9 +70,7 @@ async def respond(talk: Conversation, text: str) -> Reply:
     if talk.quota is None:
         past = await memory.load(talk.redis, user.tenant_id, user.id)
     else:
-        past, allowed = await memory.load_counted(
-            talk.redis, user.tenant_id, user.id, talk.quota
-        )
+        past, allowed = await memory.load_counted(talk.redis, user.tenant_id, user.id, talk.quota)
         if not allowed:
             return await over_quota(talk)
     messages = [{"role": "system", "content": SYSTEM_PROMPT.format(bot_name=talk.bot_name)}]
