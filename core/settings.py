@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     # Broadcasts: messages per second per bot (Telegram allows about 30 in bulk), shared by
     # every worker process through Redis.
     broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
+    # Days the per-fan delivery rows of a finished broadcast are kept (its totals stay).
+    broadcast_deliveries_days: int = Field(default=30, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

@@ -43,6 +43,7 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:ton_watch",
         "cron:ton_payouts",
         "cron:recover_broadcasts",
+        "cron:purge_broadcast_deliveries",
         "cron:ton_connect_sweep",
     ]
     assert CRON_JOBS[0].minute is not None and CRON_JOBS[0].hour is None  # hourly
