@@ -4,8 +4,8 @@ per tenant (``tenant.config["limits"]``) on top of the Enterprise defaults."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -100,17 +100,19 @@ def effective_limits(plan_code: str, tenant_config: dict[str, Any] | None = None
 ASSISTANT_QUOTA_TTL_S = 2 * 24 * 3600
 
 
-def utc_day(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%d")
+def utc_day() -> int:
+    """Today as days since 1970-01-01 (UTC): a key part that costs no date formatting on
+    every plain-text message."""
+    return int(time.time()) // 86_400
 
 
-def assistant_quota_key(tenant_id: int, day: str) -> str:
-    """The tenant's count of assistant replies asked for on ``day`` (YYYYMMDD, UTC); past the
+def assistant_quota_key(tenant_id: int, day: int) -> str:
+    """The tenant's count of assistant replies asked for on ``day`` (:func:`utc_day`); past the
     limit it keeps counting refusals, so replies answered = min(count, limit)."""
     return f"assistant:quota:{tenant_id}:{day}"
 
 
-def assistant_notice_key(tenant_id: int, day: str) -> str:
+def assistant_notice_key(tenant_id: int, day: int) -> str:
     """Set (NX) when the creator was told the assistant reached its limit on ``day``."""
     return f"assistant:quota-notice:{tenant_id}:{day}"
 
@@ -119,9 +121,9 @@ ASSISTANT_NOTICE_TASK = "notify_assistant_limit"
 
 
 async def assistant_limit_reached(redis: Redis, tenant_id: int, limit: int | None) -> bool:
-    """A fan was refused because the assistant used up today's quota: tell the creator once
-    per UTC day, however many fans hit it (``SET NX``), with an arq job
-    (``notify_assistant_limit``). True when this call queued the notice."""
+    """The assistant refused its first fan today: tell the creator, with an arq job
+    (``notify_assistant_limit``). ``SET NX`` per tenant per day keeps it to once a day should
+    the limit change during the day. True when this call queued the notice."""
     from arq.connections import ArqRedis
 
     day = utc_day()

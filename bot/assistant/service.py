@@ -52,9 +52,9 @@ def plan_key(plan_id: str) -> str:
     return f"assistant:plan:{plan_id}"
 
 
-def daily_quota(tenant_id: int, plan: str, config: Mapping[str, Any] | None) -> memory.Quota:
+def daily_quota(tenant_id: int, plan: str, config: dict[str, Any] | None) -> memory.Quota:
     """Today's (UTC) count of the tenant's assistant replies and the plan's limit on it."""
-    limit = plans.effective_limits(plan, dict(config or {})).messages_per_day
+    limit = plans.effective_limits(plan, config).messages_per_day
     key = plans.assistant_quota_key(tenant_id, plans.utc_day())
     return memory.Quota(key, limit, plans.ASSISTANT_QUOTA_TTL_S)
 
@@ -70,9 +70,9 @@ async def respond(talk: Conversation, text: str) -> Reply:
     if talk.quota is None:
         past = await memory.load(talk.redis, user.tenant_id, user.id)
     else:
-        past, allowed = await memory.load_counted(talk.redis, user.tenant_id, user.id, talk.quota)
-        if not allowed:
-            return await over_quota(talk)
+        past, used = await memory.load_counted(talk.redis, user.tenant_id, user.id, talk.quota)
+        if not talk.quota.allows(used):
+            return await over_quota(talk, talk.quota, used)
     messages = [{"role": "system", "content": SYSTEM_PROMPT.format(bot_name=talk.bot_name)}]
     if past.summary:
         messages.append({"role": "system", "content": f"Earlier: {past.summary}"})
@@ -96,8 +96,9 @@ async def _respond_offline(talk: Conversation, text: str) -> Reply:
     found = planner.plan(text)
     steps = found.steps if found else []
     said = _plan_line(steps) if steps else talk.texts("assistant.offline_reply")
-    if not await _remember(talk, text, said, memory.plain_summary, quota=talk.quota):
-        return await over_quota(talk)
+    used = await _remember(talk, text, said, memory.plain_summary, quota=talk.quota)
+    if talk.quota is not None and not talk.quota.allows(used):
+        return await over_quota(talk, talk.quota, used)
     return await offer_plan(talk, steps) if steps else Reply(said)
 
 
@@ -112,7 +113,7 @@ async def _remember(
     summarise: memory.Summariser,
     *,
     quota: memory.Quota | None = None,
-) -> bool:
+) -> int:
     user = talk.user
     return await memory.remember(
         talk.redis,
@@ -125,10 +126,11 @@ async def _remember(
     )
 
 
-async def over_quota(talk: Conversation) -> Reply:
-    """The fan's polite refusal; the creator hears of it once per UTC day."""
-    limit = talk.quota.limit if talk.quota else None
-    await plans.assistant_limit_reached(talk.redis, talk.user.tenant_id, limit)
+async def over_quota(talk: Conversation, quota: memory.Quota, used: int) -> Reply:
+    """The fan's polite refusal. The first refusal of the day tells the creator (no further
+    Redis command for the others: a bot past its quota stays as cheap as before)."""
+    if quota.just_ran_out(used):
+        await plans.assistant_limit_reached(talk.redis, talk.user.tenant_id, quota.limit)
     return Reply(talk.texts("assistant.daily_limit"))
 
 

@@ -19,6 +19,7 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,7 +152,9 @@ async def refresh(session: AsyncSession, bot: Bot, row: ManagedChat) -> ManagedC
         count = await _member_count(bot, row.chat_id)
     except TelegramForbiddenError:
         _gone(row, BotStatus.KICKED)
-    except TelegramBadRequest:
+    except (TelegramBadRequest, TelegramMigrateToChat):
+        # A group upgraded to a supergroup lives on under a new id: the old one is a chat
+        # the bot is no longer in.
         _gone(row, BotStatus.LEFT)
     except (TelegramNetworkError, TelegramAPIError) as exc:
         raise UpstreamError(f"Telegram did not answer: {exc.message}") from None
