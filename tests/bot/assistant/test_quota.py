@@ -4,6 +4,7 @@ day, and the LLM is not asked at all."""
 
 from __future__ import annotations
 
+import httpx
 from redis.asyncio import Redis
 
 from core.db import session_scope
@@ -14,6 +15,7 @@ from devtools.telegram.client import BotInfo, UserInfo
 from tenants import plans
 from tests.bot.conftest import Platform
 from tests.bot.generation.conftest import run_jobs, with_text
+from tests.miniapp_api.creator.insights import sign_in
 
 LIMIT_TEXT = "The assistant has answered all it can for today"
 
@@ -66,6 +68,14 @@ async def test_offline_assistant_stops_at_the_limit_and_tells_the_owner_once(
         await platform.emulator.transcript(bot, owner, from_bot_only=True), "answered 2 messages"
     )
     assert len(told) == 1 and "/plan" in (told[0].text or "")
+
+    # The panel's plan shows the replies answered, not the refusals counted.
+    async with httpx.AsyncClient(base_url=platform.api_url, timeout=10) as client:
+        token = await sign_in(platform, bot, owner)
+        plan = await client.get(
+            "/api/v1/creator/plan", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert plan.json()["assistant_messages_per_day"] == {"limit": 2, "used": 2}
 
 
 async def test_the_llm_is_not_asked_past_the_limit(platform: Platform) -> None:
