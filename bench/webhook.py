@@ -28,8 +28,9 @@ printed with the figures).
 Without ``--database-url`` a throwaway PostgreSQL database is created on 127.0.0.1 (migrated,
 dropped at the end). Redis defaults to ``redis://127.0.0.1:6379/15``, which is FLUSHED first.
 Fans are created in a warm-up pass (their first update writes their row); the timed passes see
-returning fans, whose rows are written at most every five minutes. The tenant's rate limit is
-raised so the counter is still taken but never trips. Prints figures; never fails on time.
+returning fans, whose rows are written at most every five minutes. The tenant's rate limit and
+the assistant's daily quota are raised so their counters are still taken but never trip.
+Prints figures; never fails on time.
 """
 
 from __future__ import annotations
@@ -408,8 +409,11 @@ async def _seed(settings: Settings) -> None:
     async with create_session_factory(engine)() as session:
         tenant = Tenant(
             name="Bench Studio",
-            plan="premium",
-            config={"throttle": {"limit": 10**9, "window": 60}},
+            plan="enterprise",  # custom limits: the assistant's daily quota never trips
+            config={
+                "throttle": {"limit": 10**9, "window": 60},
+                "limits": {"messages_per_day": 10**9},
+            },
         )
         session.add(tenant)
         await session.flush()

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
     # Chat history: days a fan's messages with the bot are kept (the creator panel shows them).
     chat_history_days: int = Field(default=90, ge=1, le=3650)
+    # Days the per-fan delivery rows of a finished broadcast are kept (its totals stay).
+    broadcast_deliveries_days: int = Field(default=30, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

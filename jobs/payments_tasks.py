@@ -7,6 +7,8 @@
   its end (:func:`tenants.billing.run_plan_expiry`); messages go out after the commit.
 - ``notify_tenant_dry``: queued by :func:`tenants.billing.tenant_ran_dry` — tells the creator
   their platform balance ran out.
+- ``notify_assistant_limit``: queued by :func:`tenants.plans.assistant_limit_reached` — tells
+  the creator the assistant answered all the plan's ``messages_per_day`` today.
 
 Creators hear from the manager bot (the platform tenant's bot, where they connected their bot
 and where ``/plan`` and ``/topup`` live); without one, from their own bot.
@@ -106,6 +108,10 @@ async def notify_tenant_dry(ctx: JobContext, tenant_id: int) -> bool:
     return bool(await tell_owner(ctx, tenant_id, "billing.ran_dry"))
 
 
+async def notify_assistant_limit(ctx: JobContext, tenant_id: int, limit: int | None) -> bool:
+    return bool(await tell_owner(ctx, tenant_id, "assistant.limit_reached", limit=limit))
+
+
 async def tell_owner(ctx: JobContext, tenant_id: int, key: str, **variables: Any) -> int:
     """Message the tenant's owner in their language through the manager bot (else the
     tenant's own bot); 1 when delivered. A blocked or unknown owner is logged, not retried."""
@@ -160,7 +166,12 @@ async def _first_bot(session: AsyncSession, tenant_id: int) -> TenantBot | None:
     return (await session.execute(statement.limit(1))).scalar_one_or_none()
 
 
-PAYMENTS_FUNCTIONS: list[Callable[..., Any]] = [reconcile_payments, expire_plans, notify_tenant_dry]
+PAYMENTS_FUNCTIONS: list[Callable[..., Any]] = [
+    reconcile_payments,
+    expire_plans,
+    notify_tenant_dry,
+    notify_assistant_limit,
+]
 PAYMENTS_CRON_JOBS: list[CronJob] = [
     cron(cast(WorkerCoroutine, reconcile_payments), name="cron:reconcile_payments", minute=41),
     cron(cast(WorkerCoroutine, expire_plans), name="cron:expire_plans", minute=7),

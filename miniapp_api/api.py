@@ -18,6 +18,7 @@ from miniapp_api.creator import ton as creator_ton
 from miniapp_api.creator.broadcasts import endpoints as creator_broadcasts
 from miniapp_api.creator.content import endpoints as creator_content
 from miniapp_api.creator.dashboard import endpoints as creator_dashboard
+from miniapp_api.creator.groups import endpoints as creator_groups
 from miniapp_api.creator.settings import endpoints as creator_settings
 from miniapp_api.creator.stats import endpoints as creator_stats
 from miniapp_api.creator.tasks import endpoints as creator_tasks
@@ -51,6 +52,7 @@ api_router.include_router(creator_users.router, prefix="/creator/users", tags=["
 api_router.include_router(creator_texts.router, prefix="/creator/texts", tags=["creator"])
 api_router.include_router(creator_settings.router, prefix="/creator/settings", tags=["creator"])
 api_router.include_router(creator_settings.plan_router, prefix="/creator/plan", tags=["creator"])
+api_router.include_router(creator_groups.router, prefix="/creator/groups", tags=["creator"])
 api_router.include_router(content.router, prefix="/feed", tags=["content"])
 api_router.include_router(content.media_router, prefix="/content", tags=["content"])
 api_router.include_router(vip.router, prefix="/vip", tags=["vip"])

@@ -3,15 +3,24 @@ per tenant (``tenant.config["limits"]``) on top of the Enterprise defaults."""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
+
+from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
 
 GIB = 1024**3
 
 
 @dataclass(frozen=True, slots=True)
 class PlanLimits:
+    #: Groups, supergroups and channels the bot may be in at once (``tenants.groups``).
     max_groups: int | None
+    #: Replies of the AI assistant to fans' free text per UTC day, for the whole tenant (its
+    #: LLM calls cost the platform money). Counted in Redis (:func:`assistant_quota_key`).
     messages_per_day: int | None
     storage_quota_bytes: int | None
     monthly_credits: int
@@ -82,3 +91,46 @@ def effective_limits(plan_code: str, tenant_config: dict[str, Any] | None = None
     if not plan.custom or not overrides:
         return plan.limits
     return replace(plan.limits, **{k: v for k, v in overrides.items() if k in _LIMIT_FIELDS})
+
+
+# -- the assistant's daily quota (messages_per_day) ----------------------------------------------
+
+#: A day's counter outlives its day a little, so "used today" reads right until midnight UTC
+#: wherever the clock of the reader stands.
+ASSISTANT_QUOTA_TTL_S = 2 * 24 * 3600
+
+
+def utc_day() -> int:
+    """Today as days since 1970-01-01 (UTC): a key part that costs no date formatting on
+    every plain-text message."""
+    return int(time.time()) // 86_400
+
+
+def assistant_quota_key(tenant_id: int, day: int) -> str:
+    """The tenant's count of assistant replies asked for on ``day`` (:func:`utc_day`); past the
+    limit it keeps counting refusals, so replies answered = min(count, limit)."""
+    return f"assistant:quota:{tenant_id}:{day}"
+
+
+def assistant_notice_key(tenant_id: int, day: int) -> str:
+    """Set (NX) when the creator was told the assistant reached its limit on ``day``."""
+    return f"assistant:quota-notice:{tenant_id}:{day}"
+
+
+ASSISTANT_NOTICE_TASK = "notify_assistant_limit"
+
+
+async def assistant_limit_reached(redis: Redis, tenant_id: int, limit: int | None) -> bool:
+    """The assistant refused its first fan today: tell the creator, with an arq job
+    (``notify_assistant_limit``). ``SET NX`` per tenant per day keeps it to once a day should
+    the limit change during the day. True when this call queued the notice."""
+    from arq.connections import ArqRedis
+
+    day = utc_day()
+    key = assistant_notice_key(tenant_id, day)
+    if not await redis.set(key, b"1", nx=True, ex=ASSISTANT_QUOTA_TTL_S):
+        return False
+    if isinstance(redis, ArqRedis):
+        await redis.enqueue_job(ASSISTANT_NOTICE_TASK, tenant_id, limit, _job_id=key)
+    logger.info("assistant quota used up; creator notified", extra={"tenant_id": tenant_id})
+    return True

@@ -567,6 +567,32 @@ TEXTS: dict[str, TextSpec] = {
                 "/video, /audio and /tts."
             ),
         ),
+        _spec(
+            "assistant.daily_limit",
+            N_(
+                "The assistant has answered all it can for today. Please try again tomorrow – "
+                "commands like /image still work."
+            ),
+        ),
+        _spec(
+            "assistant.limit_reached",
+            N_(
+                "The assistant of @{{ bot_username }} has answered {{ limit }} messages today, "
+                'all your plan allows: fans get a polite "try tomorrow" until midnight UTC. '
+                "Upgrade with /plan for more."
+            ),
+            "limit",
+        ),
+        # -- managed groups (issue 8)
+        _spec(
+            "groups.refused",
+            N_(
+                "Sorry, {{ bot_name }} can't stay here: its plan allows {{ limit }} groups and "
+                "channels, and all are taken. The bot's owner can upgrade the plan or remove the "
+                "bot from another chat, then add it again."
+            ),
+            "limit",
+        ),
         # -- tasks and XP, stats (issue 8)
         _spec(
             "tasks.header",

@@ -45,7 +45,9 @@ async def free_text(
     route: BotRoute,
     runtime: BotRuntime,
 ) -> SendMessage:
-    talk = Conversation(runtime.settings, session, redis, user, texts, route.tenant.name)
+    tenant = route.tenant
+    quota = service.daily_quota(tenant.id, tenant.plan, tenant.config)
+    talk = Conversation(runtime.settings, session, redis, user, texts, tenant.name, quota)
     reply = await service.respond(talk, message.text or "")
     return message.answer(reply.text, reply_markup=reply.markup)
 

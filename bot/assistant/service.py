@@ -30,6 +30,7 @@ from core.errors import AtelierError
 from core.settings import Settings
 from jobs.catalog import service as catalog
 from jobs.generation import workflows
+from tenants import plans
 from tenants.users import BotUser
 
 PLAN_TTL_S = 3600
@@ -44,44 +45,93 @@ class Conversation:
     user: BotUser
     texts: Texts
     bot_name: str
+    quota: memory.Quota | None = None  # the plan's messages_per_day for this tenant, today
 
 
 def plan_key(plan_id: str) -> str:
     return f"assistant:plan:{plan_id}"
 
 
+def daily_quota(tenant_id: int, plan: str, config: dict[str, Any] | None) -> memory.Quota:
+    """Today's (UTC) count of the tenant's assistant replies and the plan's limit on it."""
+    limit = plans.effective_limits(plan, config).messages_per_day
+    key = plans.assistant_quota_key(tenant_id, plans.utc_day())
+    return memory.Quota(key, limit, plans.ASSISTANT_QUOTA_TTL_S)
+
+
 async def respond(talk: Conversation, text: str) -> Reply:
-    """Answer one message: a plan with Run / Edit / Cancel, or words."""
-    user, texts = talk.user, talk.texts
+    """Answer one message: a plan with Run / Edit / Cancel, or words. Each answer counts
+    against the tenant's daily quota, in the Redis command the memory needs anyway; past it
+    the fan is told to come back tomorrow and the creator is told once that day."""
     llm = llm_for(talk.settings)
-    summarise = llm.summarise if llm is not None else memory.plain_summary
     if llm is None:
-        found = planner.plan(text)
-        steps = found.steps if found else []
-        words = "" if steps else texts("assistant.offline_reply")
-    else:
+        return await _respond_offline(talk, text)
+    user, texts = talk.user, talk.texts
+    if talk.quota is None:
         past = await memory.load(talk.redis, user.tenant_id, user.id)
-        messages = [{"role": "system", "content": SYSTEM_PROMPT.format(bot_name=talk.bot_name)}]
-        if past.summary:
-            messages.append({"role": "system", "content": f"Earlier: {past.summary}"})
-        messages += [*past.messages, {"role": "user", "content": text}]
-        tools = await catalog.list_tools(talk.session, user.tenant_id, language=texts.locale)
-        reply = await llm.complete(messages, tools)
-        steps, words = reply.steps, reply.text
-    if steps:
-        answer = await offer_plan(talk, steps)
-        said = f"[plan] {' → '.join(step['tool'] for step in steps)}"
     else:
-        answer, said = Reply(words or texts("assistant.offline_reply")), words
-    await memory.remember(
+        past, used = await memory.load_counted(talk.redis, user.tenant_id, user.id, talk.quota)
+        if not talk.quota.allows(used):
+            return await over_quota(talk, talk.quota, used)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT.format(bot_name=talk.bot_name)}]
+    if past.summary:
+        messages.append({"role": "system", "content": f"Earlier: {past.summary}"})
+    messages += [*past.messages, {"role": "user", "content": text}]
+    tools = await catalog.list_tools(talk.session, user.tenant_id, language=texts.locale)
+    reply = await llm.complete(messages, tools)
+    if reply.steps:
+        answer = await offer_plan(talk, reply.steps)
+        said = _plan_line(reply.steps)
+    else:
+        answer = Reply(reply.text or texts("assistant.offline_reply"))
+        said = reply.text or answer.text
+    await _remember(talk, text, said, llm.summarise)
+    return answer
+
+
+async def _respond_offline(talk: Conversation, text: str) -> Reply:
+    """The offline planner: media requests become plans, the rest gets the help text. The
+    answer is remembered (and counted) before the plan is priced, so a refused one costs
+    nothing."""
+    found = planner.plan(text)
+    steps = found.steps if found else []
+    said = _plan_line(steps) if steps else talk.texts("assistant.offline_reply")
+    used = await _remember(talk, text, said, memory.plain_summary, quota=talk.quota)
+    if talk.quota is not None and not talk.quota.allows(used):
+        return await over_quota(talk, talk.quota, used)
+    return await offer_plan(talk, steps) if steps else Reply(said)
+
+
+def _plan_line(steps: Sequence[Mapping[str, Any]]) -> str:
+    return f"[plan] {' → '.join(step['tool'] for step in steps)}"
+
+
+async def _remember(
+    talk: Conversation,
+    text: str,
+    said: str,
+    summarise: memory.Summariser,
+    *,
+    quota: memory.Quota | None = None,
+) -> int:
+    user = talk.user
+    return await memory.remember(
         talk.redis,
         user.tenant_id,
         user.id,
         {"role": "user", "content": text},
-        {"role": "assistant", "content": said or answer.text},
+        {"role": "assistant", "content": said},
         summarise=summarise,
+        quota=quota,
     )
-    return answer
+
+
+async def over_quota(talk: Conversation, quota: memory.Quota, used: int) -> Reply:
+    """The fan's polite refusal. The first refusal of the day tells the creator (no further
+    Redis command for the others: a bot past its quota stays as cheap as before)."""
+    if quota.just_ran_out(used):
+        await plans.assistant_limit_reached(talk.redis, talk.user.tenant_id, quota.limit)
+    return Reply(talk.texts("assistant.daily_limit"))
 
 
 async def offer_plan(talk: Conversation, steps: Sequence[Mapping[str, Any]]) -> Reply:

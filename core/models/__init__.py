@@ -21,6 +21,7 @@ from core.models.content import (
 )
 from core.models.drive import DriveUsage, File, Folder
 from core.models.drive_extra import FileTag, ShareLink, ToolFavourite
+from core.models.groups import RIGHTS, BotStatus, ChatType, ManagedChat
 from core.models.jobs import Job, JobStatus, RunStatus, Workflow, WorkflowRun
 from core.models.ledger import LedgerAccount, LedgerEntry
 from core.models.payments import (
@@ -45,11 +46,14 @@ from core.models.ton_payments import (
 from core.models.user import User
 
 __all__ = [
+    "RIGHTS",
     "ActivitySource",
+    "BotStatus",
     "Broadcast",
     "BroadcastDelivery",
     "BroadcastStatus",
     "ChatMessage",
+    "ChatType",
     "CompletionStatus",
     "CreditPack",
     "DeliveryStatus",
@@ -62,6 +66,7 @@ __all__ = [
     "JobStatus",
     "LedgerAccount",
     "LedgerEntry",
+    "ManagedChat",
     "MediaKind",
     "Order",
     "Payment",

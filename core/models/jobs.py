@@ -67,7 +67,10 @@ class Job(TenantOwned, TimestampMixin, Base):
         CheckConstraint("price >= 0 AND base_cost >= 0", name="amounts_non_negative"),
         Index("ix_jobs_tenant_id_user_id_status", "tenant_id", "user_id", "status"),
         Index("ix_jobs_status_heartbeat_at", "status", "heartbeat_at"),
+        # A tenant's jobs by time: the stats rollups' windows and the panel's history pages.
+        Index("ix_jobs_tenant_id_created_at", "tenant_id", "created_at"),
     )
+    tenant_id_indexed = False  # (tenant_id, created_at) leads with it
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id", ondelete="CASCADE"))

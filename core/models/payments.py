@@ -23,6 +23,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -107,6 +108,9 @@ class Payment(TenantOwned, TimestampMixin, Base):
     """One Stars charge as Telegram reported it (update or reconciliation)."""
 
     __tablename__ = "payments"
+    # A tenant's payments by time: the stats rollups' windows and the panel's history pages.
+    __table_args__ = (Index("ix_payments_tenant_id_created_at", "tenant_id", "created_at"),)
+    tenant_id_indexed = False  # (tenant_id, created_at) leads with it
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     telegram_payment_charge_id: Mapped[str] = mapped_column(String(256), unique=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import SERVER_NOW, Base, BigIntId, TenantOwned, TimestampMixin, utcnow
@@ -13,7 +13,11 @@ from core.db import SERVER_NOW, Base, BigIntId, TenantOwned, TimestampMixin, utc
 class User(TenantOwned, TimestampMixin, Base):
     __tablename__ = "users"
     tenant_id_indexed = False  # UNIQUE (tenant_id, telegram_id) leads with it
-    __table_args__ = (UniqueConstraint("tenant_id", "telegram_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "telegram_id"),
+        # A tenant's fans by time: the stats rollups' windows (``atelier stats backfill``).
+        Index("ix_users_tenant_id_created_at", "tenant_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger)

@@ -942,6 +942,31 @@ async def get_chat_administrators(em: Emulator, bot: BotRecord, p: Params) -> An
     return result
 
 
+@method("getChatMemberCount")
+async def get_chat_member_count(em: Emulator, bot: BotRecord, p: Params) -> Any:
+    chat_id = _chat_id(em, p)
+    if chat_id > 0:
+        return 2 if chat_id in em.state.users else 1  # the user and the bot
+    group = _visible_group(em, bot, chat_id)
+    _require_member_list(group, bot)
+    return len(group.members | group.bots)
+
+
+@method("leaveChat")
+async def leave_chat(em: Emulator, bot: BotRecord, p: Params) -> Any:
+    """The bot leaves a group or channel; like Telegram, it then gets its own
+    ``my_chat_member`` update (``left``)."""
+    chat_id = _chat_id(em, p)
+    if chat_id > 0:
+        raise bad_request("chat member status can't be changed in private chats")
+    group = _visible_group(em, bot, chat_id)
+    old = group.status_of(bot.id)
+    group.bots.discard(bot.id)
+    group.admins.discard(bot.id)
+    em._member_update(bot, group.to_api(), bot.to_api(), old, "left", group)
+    return True
+
+
 def _visible_group(em: Emulator, bot: BotRecord, chat_id: int) -> ChatRecord:
     """The group or channel, if the bot is in it (Telegram hides other chats entirely)."""
     group = em.state.groups[chat_id]

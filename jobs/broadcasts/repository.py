@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -365,3 +365,22 @@ async def stalled(
         .limit(limit)
     )
     return [(row.tenant_id, row.id, BroadcastStatus(row.status)) for row in rows]
+
+
+async def purge_deliveries(session: AsyncSession, finished_before: datetime, batch: int) -> int:
+    """Delete up to ``batch`` delivery rows of broadcasts that finished (completed or
+    cancelled) before ``finished_before``; the broadcasts and their totals stay. A batch per
+    call keeps each transaction short."""
+    finished = select(Broadcast.id).where(
+        Broadcast.status.in_([BroadcastStatus.COMPLETED.value, BroadcastStatus.CANCELLED.value]),
+        Broadcast.finished_at < finished_before,
+    )
+    doomed = (
+        select(BroadcastDelivery.id)
+        .where(BroadcastDelivery.broadcast_id.in_(finished))
+        .limit(batch)
+    )
+    result = await session.execute(
+        delete(BroadcastDelivery).where(BroadcastDelivery.id.in_(doomed.scalar_subquery()))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

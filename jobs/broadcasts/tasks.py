@@ -7,6 +7,9 @@
   the admin alone.
 - ``recover_broadcasts(ctx)`` — cron: re-enqueue running broadcasts whose sender died (stale
   lease) or whose job was lost, and resume ``limited`` ones once the tenant has quota again.
+- ``purge_broadcast_deliveries(ctx)`` — daily cron: delete the per-fan delivery rows of
+  broadcasts finished more than ``ATELIER_BROADCAST_DELIVERIES_DAYS`` ago (they only serve the
+  sender's no-duplicates rule while it runs); the broadcasts keep their totals.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from core import queue
 from core.db import session_scope, tenant_select, utcnow
 from core.models import Broadcast, BroadcastStatus, File, Tenant, TenantBot
 from core.queue import unit_of_work
+from core.settings import Settings
 from jobs.broadcasts import progress, service
 from jobs.broadcasts import repository as repo
 from jobs.broadcasts.chat import ChatProgress
@@ -294,6 +298,27 @@ async def _resume_limited(
         )
 
 
+PURGE_BATCH = 5_000
+PURGE_TIMEOUT_S = 1800
+
+
+async def purge_broadcast_deliveries(ctx: JobContext) -> int:
+    """Batch after batch, each its own transaction, until none is left; the rows deleted."""
+    settings: Settings = ctx["settings"]
+    batch: int = ctx.get("purge_batch", PURGE_BATCH)
+    before = utcnow() - timedelta(days=settings.broadcast_deliveries_days)
+    deleted = 0
+    while True:
+        async with session_scope(session_factory_of(ctx)) as session:
+            count = await repo.purge_deliveries(session, before, batch)
+        deleted += count
+        if count < batch:
+            break
+    if deleted:
+        logger.info("purged %d delivery rows of finished broadcasts", deleted)
+    return deleted
+
+
 run_broadcast_task: Function = func(
     cast(WorkerCoroutine, run_broadcast),
     name=service.RUN_TASK,
@@ -307,13 +332,25 @@ preview_task: Function = func(
 recover_task: Function = func(
     cast(WorkerCoroutine, recover_broadcasts), name="recover_broadcasts", timeout=60
 )
+purge_task: Function = func(
+    cast(WorkerCoroutine, purge_broadcast_deliveries),
+    name="purge_broadcast_deliveries",
+    timeout=PURGE_TIMEOUT_S,
+)
 
-BROADCAST_FUNCTIONS: list[Function] = [run_broadcast_task, preview_task, recover_task]
+BROADCAST_FUNCTIONS: list[Function] = [run_broadcast_task, preview_task, recover_task, purge_task]
 BROADCAST_CRON_JOBS: list[CronJob] = [
     cron(
         cast(WorkerCoroutine, recover_broadcasts),
         name="cron:recover_broadcasts",
         second={23, 53},
         timeout=60,
+    ),
+    cron(
+        cast(WorkerCoroutine, purge_broadcast_deliveries),
+        name="cron:purge_broadcast_deliveries",
+        hour=3,
+        minute=41,  # daily, off the hours other jobs crowd
+        timeout=PURGE_TIMEOUT_S,
     ),
 ]

@@ -88,3 +88,34 @@ async def test_group_admins_and_promoted_users(
     updates = await bot.get_updates(timeout=0)
     changes = [u.my_chat_member for u in updates if u.my_chat_member]
     assert changes[-1].new_chat_member.status == "administrator"
+
+
+async def test_member_count_and_the_bot_leaving_on_its_own(
+    bot: Bot, client: EmulatorClient, bot_info: BotInfo, user: UserInfo
+) -> None:
+    owner = await client.create_user("Owner")
+    group = await client.create_group("Club", owner=owner, members=[user], bots=[bot_info])
+    added = [u.my_chat_member for u in await bot.get_updates(timeout=0) if u.my_chat_member]
+    assert [(c.chat.id, c.from_user.id, c.new_chat_member.status) for c in added] == [
+        (group.id, owner.id, "member")
+    ]
+    assert await bot.get_chat_member_count(group.id) == 3  # owner, user, bot
+
+    channel = await client.create_group("Quiet news", owner=owner, bots=[bot_info], channel=True)
+    with pytest.raises(TelegramBadRequest, match="member list is inaccessible"):
+        await bot.get_chat_member_count(channel.id)
+    with pytest.raises(TelegramBadRequest, match="private chats"):
+        await bot.leave_chat(user.id)
+
+    offset = (await bot.get_updates(timeout=0))[-1].update_id + 1
+    assert await bot.leave_chat(group.id)
+    (left,) = [u.my_chat_member for u in await bot.get_updates(offset=offset, timeout=0)]
+    assert left is not None and left.chat.id == group.id
+    assert (left.from_user.id, left.old_chat_member.status, left.new_chat_member.status) == (
+        bot_info.id,
+        "member",
+        "left",
+    )
+    assert bot_info.id not in (await client.group(group.id))["bots"]
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.leave_chat(group.id)

@@ -43,6 +43,7 @@ def test_worker_settings_come_from_settings(settings: Settings) -> None:
         "cron:ton_watch",
         "cron:ton_payouts",
         "cron:recover_broadcasts",
+        "cron:purge_broadcast_deliveries",
         "cron:ton_connect_sweep",
         "cron:drain_chatlog",
         "cron:purge_chatlog",

@@ -32,7 +32,7 @@ async def test_owner_has_the_panel_and_makes_a_fan_co_admin(open_app: OpenApp) -
     page = owner.page
     await page.get_by_test_id("tab-creator").click()
     await page.get_by_test_id("panel-sections").wait_for()
-    assert await page.get_by_test_id("panel-sections").locator("a").count() == 11
+    assert await page.get_by_test_id("panel-sections").locator("a").count() == 12
     await owner.screenshot("creator-panel")
 
     fan = await open_app(bot_of=owner.fan)

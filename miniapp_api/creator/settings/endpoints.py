@@ -29,7 +29,8 @@ from miniapp_api.creator.settings.schemas import (
 )
 from miniapp_api.deps import RedisDep, SessionDep
 from miniapp_api.tasks.deps import RuntimeDep
-from tenants import texts
+from tenants import plans, texts
+from tenants.groups import service as groups
 from tenants.panel import service as panel
 from tenants.panel import settings as rules
 from tenants.webhooks import bump_route_version
@@ -171,19 +172,30 @@ async def update_tool_price(
 
 @plan_router.get("")
 async def plan(creator: CreatorDep, session: SessionDep, redis: RedisDep) -> PlanOut:
-    """The plan, its limits, and what is used of them (for usage bars). Messages per day:
-    the broadcast messages sent today (UTC), the counter the broadcast quota keeps."""
-    usage = await panel.plan_usage(session, creator.tenant)
-    sent_today = await redis.get(quota_key(creator.tenant.id, today()))
+    """The plan, its limits, and what is used of them (for usage bars). Broadcast messages:
+    what the broadcast quota counted today (UTC). Assistant messages: the replies answered
+    today (its counter goes on counting refusals past the limit)."""
+    tenant = creator.tenant
+    usage = await panel.plan_usage(session, tenant)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.get(quota_key(tenant.id, today()))
+        pipe.get(plans.assistant_quota_key(tenant.id, plans.utc_day()))
+        sent_today, asked_today = await pipe.execute()
     limits = usage.limits
+    answered = int(asked_today or 0)
+    if limits.messages_per_day is not None:
+        answered = min(answered, limits.messages_per_day)
     return PlanOut(
         code=usage.code,
         name=usage.name,
         custom=usage.custom,
         api_access=limits.api_access,
         storage_bytes=LimitOut(limit=limits.storage_quota_bytes, used=usage.storage_bytes),
-        messages_per_day=LimitOut(limit=limits.daily_broadcast_messages, used=int(sent_today or 0)),
-        groups=LimitOut(limit=limits.max_groups, used=None),
+        broadcast_messages_per_day=LimitOut(
+            limit=limits.daily_broadcast_messages, used=int(sent_today or 0)
+        ),
+        assistant_messages_per_day=LimitOut(limit=limits.messages_per_day, used=answered),
+        groups=LimitOut(limit=limits.max_groups, used=await groups.groups_used(session, tenant.id)),
         monthly_credits=limits.monthly_credits,
         platform_balance=usage.platform_balance,
         period_end=usage.period_end,

@@ -110,12 +110,18 @@ class PlanOut(BaseModel):
     custom: bool
     api_access: bool
     storage_bytes: LimitOut
-    messages_per_day: LimitOut = Field(
+    broadcast_messages_per_day: LimitOut = Field(
         description="Broadcast messages per UTC day: limit is the plan's daily broadcast "
         "quota (what the sender enforces), used what the quota counted today; replies to fans "
         "are not counted."
     )
-    groups: LimitOut
+    assistant_messages_per_day: LimitOut = Field(
+        description="The AI assistant's replies to fans' free text per UTC day (the plan's "
+        "messages_per_day), used: replies answered today."
+    )
+    groups: LimitOut = Field(
+        description="Groups and channels the bot is in now, against the plan's max_groups."
+    )
     monthly_credits: int = Field(description="Platform credits granted with each plan period.")
     platform_balance: int
     period_end: datetime | None

@@ -222,5 +222,7 @@ async def test_settings_packs_tools_and_plan(platform: Platform) -> None:
     assert (plan["code"], plan["name"]) == ("basic", "Basic")
     assert plan["storage_bytes"] == {"limit": 5 * 1024**3, "used": 0}
     # The bar shows the quota the broadcast sender enforces (basic: 2,000 a day).
-    assert plan["messages_per_day"] == {"limit": 2_000, "used": 0}  # no broadcast yet today
+    assert plan["broadcast_messages_per_day"] == {"limit": 2_000, "used": 0}  # none yet today
+    assert plan["assistant_messages_per_day"] == {"limit": 100, "used": 0}
+    assert plan["groups"] == {"limit": 5, "used": 0}
     assert plan["monthly_credits"] == 1000 and plan["platform_balance"] == 0

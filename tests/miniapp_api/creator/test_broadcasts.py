@@ -211,7 +211,7 @@ async def test_the_panel_follows_a_real_broadcast_live(
             # the plan's usage bar counts what the quota counted: today's broadcast messages
             plan = await client.get("/api/v1/creator/plan", headers=owner.headers)
             page = await client.get(BASE, headers=owner.headers)
-    assert plan.json()["messages_per_day"]["used"] == 41 == page.json()["used_today"]
+    assert plan.json()["broadcast_messages_per_day"]["used"] == 41 == page.json()["used_today"]
 
     assert seen[0]["status"] == "running" and seen[0]["sent"] == 0
     assert seen[-1]["status"] == "completed" and seen[-1]["sent"] == 41

@@ -12,7 +12,7 @@ import pytest
 from core.models import Tenant
 from tenants import admins
 from tests.bot import conftest as bot_fixtures
-from tests.bot.conftest import Platform
+from tests.bot.conftest import Platform, wait_until
 from tests.miniapp_api.creator.insights import Panel, Person, open_panel
 
 emulator = bot_fixtures.emulator
@@ -52,8 +52,11 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", "/creator/settings/tools", None),
     ("PATCH", "/creator/settings/tools/{slug}", {"is_hidden": True}),
     ("GET", "/creator/plan", None),
+    ("GET", "/creator/groups", None),
+    ("POST", "/creator/groups/{group_id}/refresh", None),
+    ("DELETE", "/creator/groups/{group_id}", None),
 ]
-TENANT_OBJECTS = ("{task_id}", "{submission_id}", "{user_id}", "{pack_id}")
+TENANT_OBJECTS = ("{task_id}", "{submission_id}", "{user_id}", "{pack_id}", "{group_id}")
 NOT_OURS = ("/creator/me", "/creator/admins")  # the roles issue's own endpoints and tests
 
 
@@ -99,11 +102,16 @@ async def _objects(panel: Panel) -> dict[str, Any]:
     await panel.ok("POST", f"/tasks/{task['id']}/claim", fan, json={"proof": "done"})
     submission = (await panel.ok("GET", "/creator/tasks/submissions"))["items"][0]
     packs = (await panel.ok("GET", "/creator/settings/packs"))["items"]
+    await panel.platform.emulator.create_group("Club", owner=panel.owner.user, bots=[panel.bot])
+    groups = await wait_until(
+        lambda: panel.ok("GET", "/creator/groups"), lambda listing: listing["items"]
+    )
     return {
         "task_id": task["id"],
         "submission_id": submission["id"],
         "user_id": submission["user_id"],
         "pack_id": packs[0]["id"],
+        "group_id": groups["items"][0]["id"],
         "key": "help",
         "language": "en",
         "slug": "no-such-tool",
@@ -138,6 +146,7 @@ async def test_another_tenants_admin_finds_nothing_here(platform: Platform) -> N
     assert ids["user_id"] not in [f["id"] for f in fans]
     packs = (await other.ok("GET", "/creator/settings/packs"))["items"]
     assert ids["pack_id"] not in [p["id"] for p in packs]
+    assert (await other.ok("GET", "/creator/groups"))["items"] == []
     # and nothing of this tenant changed
     task = await panel.ok("GET", f"/creator/tasks/{ids['task_id']}")
     assert (task["title"], task["is_active"], task["pending"]) == ("Proof", True, 1)

@@ -232,7 +232,10 @@ export interface Plan {
   api_access: boolean;
   storage_bytes: Limit;
   /** used: broadcast messages sent today (UTC day), the broadcast quota's counter. */
-  messages_per_day: Limit;
+  broadcast_messages_per_day: Limit;
+  /** used: the assistant's replies to fans today (UTC day). */
+  assistant_messages_per_day: Limit;
+  /** used: groups and channels the bot is in now. */
   groups: Limit;
   monthly_credits: number;
   platform_balance: number;

@@ -52,6 +52,7 @@ const UserDetail = screen(() => import("../screens/creator/UserScreen"));
 const Texts = screen(() => import("../screens/creator/TextsScreen"));
 const Settings = screen(() => import("../screens/creator/SettingsScreen"));
 const Plan = screen(() => import("../screens/creator/PlanScreen"));
+const Groups = screen(() => import("../screens/creator/GroupsScreen"));
 const Admins = screen(() => import("../screens/creator/AdminsScreen"));
 const TonEarnings = screen(() => import("../screens/creator/TonScreen"));
 
@@ -90,6 +91,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: "/creator/texts", tab: "creator", title: "creator.texts", screen: Texts },
   { pattern: "/creator/settings", tab: "creator", title: "creator.settings", screen: Settings },
   { pattern: "/creator/plan", tab: "creator", title: "creator.plan", screen: Plan },
+  { pattern: "/creator/groups", tab: "creator", title: "creator.groups", screen: Groups },
   { pattern: "/creator/admins", tab: "creator", title: "creator.admins", screen: Admins },
   { pattern: "/creator/ton", tab: "creator", title: "creator.ton", screen: TonEarnings },
 ];

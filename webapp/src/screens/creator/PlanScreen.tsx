@@ -45,7 +45,8 @@ export default function PlanScreen() {
       </div>
       <ul className="card limits stack">
         <LimitRow label={t("plan.storage")} limit={p.storage_bytes} format={i18n.bytes} testId="limit-storage" />
-        <LimitRow label={t("plan.messages")} limit={p.messages_per_day} format={i18n.number} testId="limit-messages" />
+        <LimitRow label={t("plan.messages")} limit={p.broadcast_messages_per_day} format={i18n.number} testId="limit-messages" />
+        <LimitRow label={t("plan.assistant")} limit={p.assistant_messages_per_day} format={i18n.number} testId="limit-assistant" />
         <LimitRow label={t("plan.groups")} limit={p.groups} format={i18n.number} testId="limit-groups" />
       </ul>
       <Stats>

@@ -14,6 +14,7 @@ import { useAction } from "../../ui/useAction";
 import { useMainButton } from "../../ui/buttons";
 import { useResource } from "../../ui/useResource";
 import { NumberField } from "./common";
+import { GroupPicker } from "./GroupPicker";
 import "./creator.css";
 
 const EMPTY: TaskDraft = { kind: "join_channel", title: "", description: "", target: 1, chat: null, reward_xp: 50, reward_credits: 0 };
@@ -87,6 +88,7 @@ function TaskForm({ onDone, onClose }: { onDone: () => void; onClose: () => void
         </label>
         {draft.kind === "join_channel" && (
           <div className="field">
+            <GroupPicker value={draft.chat} onPick={(chatId) => { set({ chat: String(chatId) }); setCheck(null); }} testId="task-chat-pick" />
             <span>{t("tasksadmin.chat")}</span>
             <div className="row">
               <input className="spacer" required value={draft.chat ?? ""} onChange={(e) => { set({ chat: e.target.value }); setCheck(null); }} placeholder="@channel" name="chat" data-testid="task-chat" />

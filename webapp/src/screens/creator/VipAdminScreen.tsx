@@ -11,6 +11,7 @@ import { useAction } from "../../ui/useAction";
 import { useMainButton } from "../../ui/buttons";
 import { useResource } from "../../ui/useResource";
 import { NumberField } from "./common";
+import { GroupPicker } from "./GroupPicker";
 import "./creator.css";
 
 const EMPTY: PackageDraft = { name: "", description: "", perks: [], price_stars: 100, channel_chat_id: null };
@@ -44,6 +45,7 @@ function PackageForm({ onDone, onClose }: { onDone: () => void; onClose: () => v
           <textarea rows={3} value={perks} onChange={(e) => setPerks(e.target.value)} placeholder={t("vipadmin.perks_hint")} />
         </label>
         <NumberField name="price" label={t("vipadmin.price")} value={draft.price_stars} min={1} max={10000} required onChange={(v) => setDraft({ ...draft, price_stars: v ?? 0 })} />
+        <GroupPicker value={draft.channel_chat_id} onPick={(chatId) => setDraft({ ...draft, channel_chat_id: chatId })} testId="package-channel-pick" />
         <NumberField label={t("vipadmin.channel")} value={draft.channel_chat_id} max={-1} onChange={(v) => setDraft({ ...draft, channel_chat_id: v })} />
         <span className="muted small">{t("vipadmin.channel_hint")}</span>
         <div className="row end">

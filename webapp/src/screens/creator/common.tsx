@@ -67,6 +67,7 @@ export const SECTIONS: SectionDef[] = [
   { path: "/creator/texts", label: "creator.texts", icon: "chat", testId: "section-texts" },
   { path: "/creator/settings", label: "creator.settings", icon: "settings", testId: "section-settings" },
   { path: "/creator/plan", label: "creator.plan", icon: "gauge", testId: "section-plan" },
+  { path: "/creator/groups", label: "creator.groups", icon: "users", testId: "section-groups" },
   { path: "/creator/admins", label: "creator.admins", icon: "shield", testId: "section-admins" },
   { path: "/creator/ton", label: "creator.ton", icon: "ton", testId: "section-ton" },
 ];

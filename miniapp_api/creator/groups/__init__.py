@@ -1,0 +1,1 @@
+"""The creator's groups and channels: ``/api/v1/creator/groups``."""
