@@ -1,7 +1,11 @@
 """All SQL of the tenant admin area; every statement is scoped to one tenant.
 
 Lists page on ids (newest first): ids grow with time, so ``ORDER BY id DESC`` walks the primary
-key backwards instead of sorting a tenant's whole table by ``created_at``.
+key backwards instead of sorting a tenant's whole table by ``created_at``. Payments and jobs,
+which a history pages through by time (``before``), order by ``(created_at, id)`` instead: their
+``(tenant_id, created_at)`` indexes start a page far in the past at its place, where the primary
+key was walked from the newest row down (300,000 jobs, a tenant holding 60 %, a page two weeks
+after the first job: 82 ms by id, 0.2 ms by time).
 """
 
 from __future__ import annotations
@@ -116,7 +120,11 @@ async def user_totals(session: AsyncSession, tenant_id: int, user_id: int) -> di
 async def payments_of(
     session: AsyncSession, tenant_id: int, user_id: int | None, before: datetime | None, limit: int
 ) -> Sequence[Payment]:
-    statement = tenant_select(Payment, tenant_id).order_by(Payment.id.desc()).limit(limit)
+    statement = (
+        tenant_select(Payment, tenant_id)
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(limit)
+    )
     if user_id is not None:
         statement = statement.where(Payment.user_id == user_id)
     if before is not None:
@@ -127,7 +135,9 @@ async def payments_of(
 async def jobs_of(
     session: AsyncSession, tenant_id: int, user_id: int | None, before: datetime | None, limit: int
 ) -> Sequence[Job]:
-    statement = tenant_select(Job, tenant_id).order_by(Job.id.desc()).limit(limit)
+    statement = (
+        tenant_select(Job, tenant_id).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    )
     if user_id is not None:
         statement = statement.where(Job.user_id == user_id)
     if before is not None:
