@@ -24,8 +24,7 @@ import io
 import logging
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +41,6 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
 from PIL import Image, ImageFilter, ImageOps
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import tenant_select, utcnow
@@ -60,8 +58,7 @@ from tenants import admins
 from tenants.content import repository as content_repo
 from tenants.content import service as content
 from tenants.content.formatting import visible_text
-from tenants.service import bot_token
-from tenants.telegram import make_session
+from tenants.service import tenant_bot
 from tenants.texts import load_overrides
 from tenants.ton import invoices
 from tenants.users import mark_blocked, send_to_user
@@ -82,15 +79,6 @@ ADMIN_STATUSES = ("administrator", "creator")
 
 def _now(now_ts: float | None) -> datetime:
     return datetime.fromtimestamp(now_ts, UTC) if now_ts is not None else utcnow()
-
-
-@asynccontextmanager
-async def _bot(settings: Settings, row: TenantBot, redis: Redis) -> AsyncIterator[Bot]:
-    session = make_session(settings.telegram_api_base, redis)
-    try:
-        yield Bot(bot_token(row), session=session)
-    finally:
-        await session.close()
 
 
 # -- blurred previews --------------------------------------------------------------------------
@@ -401,7 +389,7 @@ async def content_deliver_posts(
             delivery.ton_prices = await _ppv_ton_prices(session, ctx["settings"], tenant_id)
     if delivery is None:
         return {"posts": 0, "messages": 0}
-    async with _bot(ctx["settings"], delivery.bot_row, ctx["redis"]) as bot:
+    async with tenant_bot(ctx["settings"].telegram_api_base, delivery.bot_row, ctx["redis"]) as bot:
         sender = _Sender(ctx, bot, delivery, storage_of(ctx))
         try:
             for item in delivery.items:
@@ -486,7 +474,7 @@ async def _settle_tenant(
             )
         }
         texts = {i: await _fan_texts(session, tenant, row, u) for i, u in users.items()}
-    async with _bot(ctx["settings"], row, ctx["redis"]) as bot:
+    async with tenant_bot(ctx["settings"].telegram_api_base, row, ctx["redis"]) as bot:
         for notice in notices:
             if notice.kind != "remove" and notice.user_id in texts:
                 counts["sent"] += await _tell_fan(ctx, bot, notice, texts[notice.user_id])

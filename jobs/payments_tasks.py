@@ -17,16 +17,13 @@ and where ``/plan`` and ``/topup`` live); without one, from their own bot.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
-from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,20 +33,10 @@ from core.settings import Settings
 from jobs.wrapper import JobContext, redis_of, session_factory_of
 from tenants import billing, payments
 from tenants.plans import get_plan
-from tenants.service import bot_token
-from tenants.telegram import make_session
+from tenants.service import tenant_bot
 from tenants.webhooks import publish_route_changes
 
 logger = logging.getLogger(__name__)
-
-
-@asynccontextmanager
-async def _bot(settings: Settings, row: TenantBot, redis: Redis) -> AsyncIterator[Bot]:
-    session = make_session(settings.telegram_api_base, redis)
-    try:
-        yield Bot(bot_token(row), session=session)
-    finally:
-        await session.close()
 
 
 async def reconcile_payments(ctx: JobContext, tenant_id: int | None = None) -> dict[str, Any]:
@@ -70,7 +57,10 @@ async def reconcile_payments(ctx: JobContext, tenant_id: int | None = None) -> d
     for row in bots:
         try:
             redis = redis_of(ctx)
-            async with _bot(settings, row, redis) as bot, unit_of_work(factory, redis) as s:
+            async with (
+                tenant_bot(settings.telegram_api_base, row, redis) as bot,
+                unit_of_work(factory, redis) as s,
+            ):
                 report = await payments.reconcile_tenant(s, bot, row.tenant_id)
         except (TelegramAPIError, OSError) as exc:
             logger.warning("reconciliation of bot %s failed: %s", row.telegram_bot_id, exc)
@@ -142,7 +132,7 @@ async def tell_owner(ctx: JobContext, tenant_id: int, key: str, **variables: Any
     )
     texts = Texts(create_i18n(), language, base={"bot_username": own.username})
     try:
-        async with _bot(settings, sender, redis_of(ctx)) as bot:
+        async with tenant_bot(settings.telegram_api_base, sender, redis_of(ctx)) as bot:
             await bot.send_message(tenant.owner_telegram_id, texts(key, **variables))
     except TelegramAPIError as exc:
         logger.warning("could not tell the owner of tenant %d: %s", tenant_id, exc)

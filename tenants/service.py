@@ -7,9 +7,12 @@ never appear in logs or error messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from aiogram import Bot
+from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +23,7 @@ from core.settings import get_settings
 from tenants import repository
 from tenants.errors import BotAlreadyConnectedError, TenantNotFoundError
 from tenants.plans import DEFAULT_PLAN, get_plan
-from tenants.telegram import fetch_bot_identity, parse_token
+from tenants.telegram import fetch_bot_identity, make_session, parse_token
 from tenants.webhooks import mark_route_changed
 
 logger = logging.getLogger(__name__)
@@ -92,6 +95,20 @@ async def register_tenant(
 def bot_token(bot: TenantBot) -> str:
     """The clear token of a connected bot, for building its aiogram ``Bot``."""
     return crypto.decrypt(bot.token_encrypted)
+
+
+@asynccontextmanager
+async def tenant_bot(
+    api_base: str, row: TenantBot, redis: Redis | None = None
+) -> AsyncIterator[Bot]:
+    """An aiogram ``Bot`` for a connected bot on an HTTP session of its own, closed after use
+    (work outside the bot runtime: the worker's jobs); with ``redis``, what it sends to fans
+    goes into the chat history."""
+    session = make_session(api_base, redis)
+    try:
+        yield Bot(bot_token(row), session=session)
+    finally:
+        await session.close()
 
 
 async def list_tenants(session: AsyncSession) -> Sequence[TenantSummary]:

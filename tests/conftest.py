@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -24,6 +25,18 @@ PG_ADMIN_DSN = os.environ.get(
 )
 REDIS_BASE = os.environ.get("ATELIER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 TEST_SECRET_KEY = "test-secret-key-for-the-atelier-test-suite-only"
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh SQLite file with every table (``atelier dev``'s database)."""
+    from core import models  # noqa: F401 - registers every table on Base.metadata
+
+    engine = create_engine(url=f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
 
 
 def _worker_index() -> int:

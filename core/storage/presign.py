@@ -72,13 +72,11 @@ class S3LinkSigner:
         scope = parse_qs(parts.query)["X-Amz-Credential"][0].split("/")
         self._region = scope[2]
 
-    def _credentials(self) -> S3Credentials | None:
+    def _credentials(self) -> S3Credentials:
         # The client's own credentials object: refreshable ones (instance roles, SSO) renew
-        # themselves when read. botocore keeps no public accessor on a client.
-        source = self._client._request_signer._credentials
-        if source is None:
-            return None
-        frozen = source.get_frozen_credentials()
+        # themselves when read. botocore keeps no public accessor on a client. (There are
+        # credentials: without them botocore refused the probe link in __init__.)
+        frozen = self._client._request_signer._credentials.get_frozen_credentials()
         return S3Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def url(
@@ -88,13 +86,10 @@ class S3LinkSigner:
         expires_in: int,
         params: Mapping[str, str] = {},
         signed_at: float | None = None,
-    ) -> str | None:
+    ) -> str:
         """A link to ``key`` (the object's full key) valid ``expires_in`` s from ``signed_at``
-        (now by default), with ``params`` such as ``response-content-type`` signed in; None
-        when the client has no credentials (anonymous: let botocore decide)."""
+        (now by default), with ``params`` such as ``response-content-type`` signed in."""
         credentials = self._credentials()
-        if credentials is None:
-            return None
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
         day = amz_date[:8]
         scope = f"{day}/{self._region}/s3/aws4_request"

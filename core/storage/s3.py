@@ -82,11 +82,6 @@ def create_s3_client(
     )
 
 
-def _boto_params(query: dict[str, str]) -> dict[str, str]:
-    """``response-content-type`` → ``ResponseContentType`` (botocore's names for them)."""
-    return {"".join(w.title() for w in name.split("-")): v for name, v in query.items()}
-
-
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -381,17 +376,7 @@ class S3Storage(Storage):
             params["response-content-type"] = validate_content_type(content_type)
         if self._links is None:
             # Made once: botocore presigns a probe, and the first read of credentials may
-            # do I/O (instance roles), so off the event loop.
-            self._links = await asyncio.to_thread(S3LinkSigner, self._client, self.bucket)
+            # do I/O (instance roles), so in a worker thread like every boto3 call.
+            self._links = await self._call(S3LinkSigner, client=self._client, bucket=self.bucket)
         signed_at, lifetime = stable_window(expires_in)
-        url = self._links.url(full_key, expires_in=lifetime, params=params, signed_at=signed_at)
-        if url is not None:
-            return url
-        return str(  # anonymous client: botocore's own (unsigned) link
-            await self._call(
-                self._client.generate_presigned_url,
-                ClientMethod="get_object",
-                Params={"Bucket": self.bucket, "Key": full_key, **_boto_params(params)},
-                ExpiresIn=expires_in,
-            )
-        )
+        return self._links.url(full_key, expires_in=lifetime, params=params, signed_at=signed_at)

@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, cast
 
-from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
@@ -39,8 +38,7 @@ from core.ton.amounts import format_ton
 from core.ton.platform import PlatformWallet
 from core.ton.toncenter import ToncenterClient
 from jobs.wrapper import JobContext, redis_of, session_factory_of
-from tenants.service import bot_token
-from tenants.telegram import make_session
+from tenants.service import tenant_bot
 from tenants.texts import load_overrides
 from tenants.ton import payouts, watcher
 
@@ -184,14 +182,12 @@ def _base(user: User, bot_row: TenantBot) -> dict[str, Any]:
 async def _send(
     settings: Settings, bot_row: TenantBot, chat_id: int, text: str, redis: Redis
 ) -> bool:
-    session = make_session(settings.telegram_api_base, redis)
     try:
-        await Bot(bot_token(bot_row), session=session).send_message(chat_id, text)
+        async with tenant_bot(settings.telegram_api_base, bot_row, redis) as bot:
+            await bot.send_message(chat_id, text)
     except TelegramAPIError as exc:
         logger.warning("could not tell fan %d about a TON invoice: %s", chat_id, exc)
         return False
-    finally:
-        await session.close()
     return True
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import ledger
 from core import models as _models  # noqa: F401 - registers every table on Base.metadata
-from core.db import Base, create_engine, create_session_factory, session_scope
+from core.db import create_session_factory, session_scope
 from core.errors import ConflictError, InsufficientFundsError, ValidationError
 from core.models import Tenant, User
 
@@ -20,17 +17,8 @@ Factory = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
-async def lite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(url=f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def fan(lite: AsyncEngine) -> tuple[Factory, int, int]:
-    factory = create_session_factory(lite)
+async def fan(sqlite_engine: AsyncEngine) -> tuple[Factory, int, int]:
+    factory = create_session_factory(sqlite_engine)
     async with session_scope(factory) as s:
         tenant = Tenant(name="dev")
         s.add(tenant)

@@ -3,26 +3,14 @@ first, retention — the same SQL as on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import models as _models  # noqa: F401 - registers every table on Base.metadata
-from core.db import Base, create_engine, create_session_factory, session_scope, utcnow
+from core.db import create_session_factory, session_scope, utcnow
 from core.models import Tenant, TenantBot, User
 from tenants.chatlog import record, service
-
-
-@pytest.fixture
-async def lite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(url=f"sqlite+aiosqlite:///{tmp_path / 'chatlog.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
 
 
 def _entry(n: int, at_ms: int) -> service.Entry | None:
@@ -42,8 +30,8 @@ def _entry(n: int, at_ms: int) -> service.Entry | None:
     )
 
 
-async def test_store_page_and_purge(lite: AsyncEngine) -> None:
-    factory = create_session_factory(lite)
+async def test_store_page_and_purge(sqlite_engine: AsyncEngine) -> None:
+    factory = create_session_factory(sqlite_engine)
     now_ms = int(utcnow().timestamp() * 1000)
     async with session_scope(factory) as session:
         tenant = Tenant(name="Dev Studio")

@@ -3,15 +3,12 @@ and a VIP charge recorded once, stats, and the VIP sweep — the same SQL as on 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import models as _models  # noqa: F401 - registers every table on Base.metadata
-from core.db import Base, create_engine, create_session_factory, session_scope, utcnow
+from core.db import create_session_factory, session_scope, utcnow
 from core.models import File, PostAccess, Tenant, User, VipStatus
 from core.models.payments import OrderKind
 from tenants import payments
@@ -21,15 +18,6 @@ from tenants.vip import service as vip
 from tenants.vip.service import PackageDraft
 
 Factory = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def lite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(url=f"sqlite+aiosqlite:///{tmp_path / 'content.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
 
 
 async def _charge(
@@ -50,8 +38,8 @@ async def _charge(
         )
 
 
-async def test_content_and_vip_on_sqlite(lite: AsyncEngine) -> None:
-    factory = create_session_factory(lite)
+async def test_content_and_vip_on_sqlite(sqlite_engine: AsyncEngine) -> None:
+    factory = create_session_factory(sqlite_engine)
     async with session_scope(factory) as s:
         tenant = Tenant(name="dev", owner_telegram_id=1)
         s.add(tenant)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from core.storage import S3Storage
+from core.storage import S3Storage, StorageError
 from core.storage.presign import S3LinkSigner, stable_window
 from core.storage.urls import EXPIRY_STEP
 from tests.core.storage.conftest import BUCKET
@@ -86,3 +86,19 @@ async def test_a_link_made_by_us_downloads_from_s3(s3_client: Any) -> None:
 )
 def test_signing_windows(now: int, expires_in: int, expected: tuple[int, int]) -> None:
     assert stable_window(expires_in, now) == expected
+
+
+async def test_without_credentials_a_link_is_a_storage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    client = boto3.session.Session().client(
+        "s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
+    )
+    with pytest.raises(StorageError) as caught:
+        await S3Storage("fan-media", client=client).download_url("a.png", expires_in=60)
+    assert "credentials" in str(caught.value.details)

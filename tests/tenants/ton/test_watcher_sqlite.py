@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import ledger
 from core import models as _models  # noqa: F401 - registers every table on Base.metadata
-from core.db import Base, create_engine, create_session_factory, session_scope
+from core.db import create_session_factory, session_scope
 from core.models import CreditPack, Tenant, TonInvoice, User
 from core.settings import Settings
 from core.ton.address import parse_address
@@ -20,17 +16,8 @@ from tenants.ton import invoices, payments_repository, watcher
 from tests.core.ton import v3_samples as v3
 
 
-@pytest.fixture
-async def lite(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(url=f"sqlite+aiosqlite:///{tmp_path / 'ton.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
-
-
-async def test_pay_once_on_sqlite(lite: AsyncEngine) -> None:
-    factory = create_session_factory(lite)
+async def test_pay_once_on_sqlite(sqlite_engine: AsyncEngine) -> None:
+    factory = create_session_factory(sqlite_engine)
     settings = Settings(ton_merchant_address=v3.MERCHANT, database_url="sqlite+aiosqlite://")
     async with session_scope(factory) as s:
         tenant = Tenant(name="dev")
