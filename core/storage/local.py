@@ -43,7 +43,7 @@ from core.storage.errors import (
     ObjectTooLargeError,
     StorageError,
 )
-from core.storage.urls import LinkSigner, expiry
+from core.storage.urls import signed_download_url
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _TMP_PREFIX = f"{RESERVED_PREFIX}-tmp-"
@@ -73,8 +73,7 @@ class LocalStorage(Storage):
     ) -> None:
         self.root = Path(root).expanduser().absolute()
         self.public_base_url = public_base_url
-        self._links = LinkSigner(secret_key)
-        self._links_base = public_base_url.rstrip("/")
+        self._secret_key = secret_key
         self._write_buffer = write_buffer
         self._read_chunk = read_chunk
 
@@ -276,10 +275,11 @@ class LocalStorage(Storage):
         content_type: str | None = None,
     ) -> str:
         validate_expires_in(expires_in)
-        return self._links.url(
-            self._links_base,
+        return signed_download_url(
             key,
-            expiry(expires_in),
+            expires_in=expires_in,
+            public_base_url=self.public_base_url,
             filename=filename,
             content_type=content_type,
+            secret_key=self._secret_key,
         )
