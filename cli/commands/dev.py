@@ -154,6 +154,7 @@ async def _start(server: _Server) -> asyncio.Task[None]:
 
 async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     from bot.runtime import start_dev_bots
+    from devtools import KEEP_ALIVE_S
     from devtools.telegram.app import create_app as create_emulator_app
     from devtools.ton.app import create_app as create_ton_app
     from devtools.ton.config import TonSettings
@@ -170,7 +171,13 @@ async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     ton_app = create_ton_app(TonSettings(network=settings.ton_network))
     emulator_app.mount(TON_MOUNT, ton_app)
     emulator = _Server(
-        uvicorn.Config(emulator_app, host=host, port=emulator_port, log_level="warning")
+        uvicorn.Config(
+            emulator_app,
+            host=host,
+            port=emulator_port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
     )
     api = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
     servers = [await _start(emulator), await _start(api)]

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 
+from devtools import KEEP_ALIVE_S
 from devtools.predictions.app import create_app
 from devtools.predictions.control import PredictionsServerConfig, PredictionsServerControl
 
@@ -32,7 +33,13 @@ async def running_predictions_server(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Generator
 import uvicorn
 from fastapi import FastAPI
 
+from devtools import KEEP_ALIVE_S
 from devtools.telegram.app import create_app
 from devtools.telegram.client import EmulatorClient
 from devtools.telegram.emulator import Emulator
@@ -33,7 +34,13 @@ class _QuietServer(uvicorn.Server):
 async def serve_app(app: FastAPI, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve any ASGI app on a free port for the duration of the block; yields its base URL."""
     config = uvicorn.Config(
-        app, host=host, port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        app,
+        host=host,
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve(), name="emulator-uvicorn")
