@@ -7,8 +7,9 @@ job wrapper) commits or rolls back through :func:`session_scope`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -180,6 +181,62 @@ async def read_scope(
     Nothing is atomic here: two statements may see different snapshots, and a write would
     commit at once. Anything that writes, or needs its reads to agree, uses
     :func:`session_scope`."""
-    async with factory() as session:
+    session = factory()
+    try:
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
+    finally:
+        # Not ``async with``: it closes in a task of its own, shielded from cancellation
+        # (~0.1 ms a request). With no transaction, handing the connection back to the pool
+        # does no I/O, so there is no await a cancellation could interrupt.
+        await session.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverStatement:
+    sql: str  # with $n placeholders
+    names: tuple[str, ...]  # the parameters in placeholder order
+    constants: dict[str, Any]  # values the statement carries itself (literals)
+
+
+_driver_statements: dict[Select[Any], _DriverStatement] = {}
+
+
+def _driver_statement(statement: Select[Any], dialect: Dialect) -> _DriverStatement:
+    """``statement`` compiled once for the driver (statements built once, as the drive's are)."""
+    found = _driver_statements.get(statement)
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        binds = {name: compiled.binds[name] for name in names}
+        if any(bind.expanding for bind in binds.values()):
+            raise ValueError("fetch_rows cannot run expanding (IN) parameters")
+        constants = {name: b.effective_value for name, b in binds.items() if not b.required}
+        found = _driver_statements[statement] = _DriverStatement(str(compiled), names, constants)
+    return found
+
+
+async def fetch_rows(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of a read-only ``statement`` as sequences of column values.
+
+    On PostgreSQL the statement (compiled once, so build it once) runs on the asyncpg
+    connection itself: SQLAlchemy's execution layer (result objects, per-column processors,
+    two greenlet switches) cost ~0.7 ms over asyncpg's own for a page of a hundred files, a
+    third of the drive's share of a page. So only for statements whose values need no bind
+    processing and whose columns none on the way out: integers, text, ``timestamptz`` (aware
+    datetimes, as :class:`UTCDateTime` returns them), arrays, and JSON (decoded in the driver
+    by SQLAlchemy's connection set-up). On SQLite it is an ordinary execution."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        result: Sequence[Sequence[Any]] = (await connection.execute(statement, dict(values))).all()
+        return result
+    compiled = _driver_statement(statement, connection.dialect)
+    given = {**compiled.constants, **values}
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    rows: Sequence[Sequence[Any]] = await driver.fetch(
+        compiled.sql, *(given[name] for name in compiled.names)
+    )
+    return rows

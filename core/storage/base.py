@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -196,6 +196,16 @@ class Storage(ABC):
         inline. ``content_type`` overrides the stored type in the response. The object's
         existence is not checked (links are cheap; a missing object answers 404 when fetched).
         """
+
+    async def inline_urls(
+        self, objects: Sequence[tuple[str, str | None]], *, expires_in: int
+    ) -> list[str]:
+        """:meth:`download_url` without a file name for each ``(key, content_type)``, in order:
+        a page of files needs a couple of hundred links, and backends make them in one go."""
+        return [
+            await self.download_url(key, expires_in=expires_in, content_type=content_type)
+            for key, content_type in objects
+        ]
 
     async def ensure_ready(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Create what the backend needs (directory, bucket); once at start-up, not per request."""

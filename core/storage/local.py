@@ -21,7 +21,7 @@ import json
 import mimetypes
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -43,7 +43,7 @@ from core.storage.errors import (
     ObjectTooLargeError,
     StorageError,
 )
-from core.storage.urls import signed_download_url
+from core.storage.urls import signed_download_url, signed_inline_urls
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _TMP_PREFIX = f"{RESERVED_PREFIX}-tmp-"
@@ -281,5 +281,16 @@ class LocalStorage(Storage):
             public_base_url=self.public_base_url,
             filename=filename,
             content_type=content_type,
+            secret_key=self._secret_key,
+        )
+
+    async def inline_urls(
+        self, objects: Sequence[tuple[str, str | None]], *, expires_in: int
+    ) -> list[str]:
+        validate_expires_in(expires_in)
+        return signed_inline_urls(
+            objects,
+            expires_in=expires_in,
+            public_base_url=self.public_base_url,
             secret_key=self._secret_key,
         )

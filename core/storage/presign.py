@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -89,12 +89,22 @@ class S3LinkSigner:
     ) -> str:
         """A link to ``key`` (the object's full key) valid ``expires_in`` s from ``signed_at``
         (now by default), with ``params`` such as ``response-content-type`` signed in."""
+        return self.urls([(key, params)], expires_in=expires_in, signed_at=signed_at)[0]
+
+    def urls(
+        self,
+        objects: Iterable[tuple[str, Mapping[str, str]]],
+        *,
+        expires_in: int,
+        signed_at: float | None = None,
+    ) -> list[str]:
+        """:meth:`url` for each ``(key, params)``; the credentials, the scope and the signing
+        key are worked out once for all of them."""
         credentials = self._credentials()
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(signed_at))
         day = amz_date[:8]
         scope = f"{day}/{self._region}/s3/aws4_request"
-        query = {
-            **params,
+        common = {
             "X-Amz-Algorithm": ALGORITHM,
             "X-Amz-Credential": f"{credentials.access_key}/{scope}",
             "X-Amz-Date": amz_date,
@@ -102,15 +112,19 @@ class S3LinkSigner:
             "X-Amz-SignedHeaders": "host",
         }
         if credentials.token:
-            query["X-Amz-Security-Token"] = credentials.token
-        canonical_query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in sorted(query.items()))
-        path = self._path + (key if _PLAIN_PATH(key) else quote(key, safe="/~"))
-        request = f"GET\n{path}\n{canonical_query}\nhost:{self._host}\n\nhost\nUNSIGNED-PAYLOAD"
-        digest = hashlib.sha256(request.encode()).hexdigest()
-        to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
+            common["X-Amz-Security-Token"] = credentials.token
         signing_key = _signing_key(credentials.secret_key, day, self._region)
-        signature = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
-        return f"{self._origin}{path}?{canonical_query}&X-Amz-Signature={signature}"
+        head = f"{ALGORITHM}\n{amz_date}\n{scope}\n"
+        tail = f"\nhost:{self._host}\n\nhost\nUNSIGNED-PAYLOAD"
+        urls = []
+        for key, params in objects:
+            query = {**params, **common}
+            canonical_query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in sorted(query.items()))
+            path = self._path + (key if _PLAIN_PATH(key) else quote(key, safe="/~"))
+            digest = hashlib.sha256(f"GET\n{path}\n{canonical_query}{tail}".encode()).hexdigest()
+            signature = hmac.digest(signing_key, f"{head}{digest}".encode(), "sha256").hex()
+            urls.append(f"{self._origin}{path}?{canonical_query}&X-Amz-Signature={signature}")
+        return urls
 
 
 def stable_window(expires_in: int, now: float | None = None) -> tuple[int, int]:

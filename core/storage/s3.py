@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import boto3
@@ -374,9 +374,28 @@ class S3Storage(Storage):
             params["response-content-disposition"] = content_disposition(filename)
         if content_type is not None:
             params["response-content-type"] = validate_content_type(content_type)
+        signed_at, lifetime = stable_window(expires_in)
+        links = await self._signer()
+        return links.url(full_key, expires_in=lifetime, params=params, signed_at=signed_at)
+
+    async def inline_urls(
+        self, objects: Sequence[tuple[str, str | None]], *, expires_in: int
+    ) -> list[str]:
+        validate_expires_in(expires_in)
+        wanted = [
+            (
+                self._full_key(key),
+                {} if kind is None else {"response-content-type": validate_content_type(kind)},
+            )
+            for key, kind in objects
+        ]
+        signed_at, lifetime = stable_window(expires_in)
+        links = await self._signer()
+        return links.urls(wanted, expires_in=lifetime, signed_at=signed_at)
+
+    async def _signer(self) -> S3LinkSigner:
         if self._links is None:
             # Made once: botocore presigns a probe, and the first read of credentials may
             # do I/O (instance roles), so in a worker thread like every boto3 call.
             self._links = await self._call(S3LinkSigner, client=self._client, bucket=self.bucket)
-        signed_at, lifetime = stable_window(expires_in)
-        return self._links.url(full_key, expires_in=lifetime, params=params, signed_at=signed_at)
+        return self._links

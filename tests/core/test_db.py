@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import JSON, String, bindparam, cast, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db import create_engine, create_session_factory, read_scope, session_scope
+from core.db import (
+    UTCDateTime,
+    create_engine,
+    create_session_factory,
+    fetch_rows,
+    read_scope,
+    session_scope,
+)
 from core.settings import Settings
 
 # now() is the start of the current transaction: equal in two statements of one transaction,
@@ -50,3 +60,36 @@ async def test_the_reads_engine_plans_every_statement_for_its_values(settings: S
     finally:
         await reads.dispose()
         await main.dispose()
+
+
+STATEMENT = select(
+    literal(7),  # a constant of the statement itself
+    bindparam("word", type_=String),
+    cast(literal("2026-11-22T05:00:00+03:00"), UTCDateTime),
+    cast(literal('{"tool": "draw", "steps": [1, 2]}'), JSON),
+    func.string_to_array(bindparam("csv", type_=String), literal(",")),
+)
+
+
+async def test_fetch_rows_reads_what_sqlalchemy_reads(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """On PostgreSQL fetch_rows runs on the driver: its rows must be SQLAlchemy's, value for
+    value (constants, parameters, aware datetimes, decoded JSON, arrays), every time."""
+    values = {"word": "hi", "csv": "a,b"}
+    async with read_scope(session_factory) as session:
+        expected = [tuple(row) for row in (await session.execute(STATEMENT, values)).all()]
+        for _ in range(3):  # compiled once, then reused
+            rows = await fetch_rows(session, STATEMENT, values)
+            assert [tuple(row) for row in rows] == expected
+    assert expected[0][2].utcoffset() == timedelta(0)
+    assert expected[0][3] == {"tool": "draw", "steps": [1, 2]}
+
+
+async def test_fetch_rows_refuses_expanding_parameters(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    statement = select(literal(1)).where(literal(1).in_(bindparam("ids", expanding=True)))
+    async with read_scope(session_factory) as session:
+        with pytest.raises(ValueError, match="expanding"):
+            await fetch_rows(session, statement, {"ids": [1]})

@@ -304,6 +304,46 @@ async def test_download_url(storage: Storage) -> None:
         assert (ranged.status_code, ranged.content) == (206, data[4:10])
 
 
+async def test_inline_urls_are_download_urls_in_one_call(storage: Storage) -> None:
+    """A page's links, made in one call, are the links made one by one (so the browser's
+    cache sees one URL per object) and each serves its own object, as the type it names."""
+    wanted = [("art/2.png", "image/png"), ("a b/ü~.txt", "text/plain"), ("raw.bin", None)]
+    for key, kind in wanted:
+        await storage.put_bytes(key, key.encode(), content_type=kind or "application/x-thing")
+    urls = await storage.inline_urls(wanted, expires_in=3600)
+    one_by_one = [
+        await storage.download_url(key, expires_in=3600, content_type=kind) for key, kind in wanted
+    ]
+    assert urls == one_by_one
+    assert await storage.inline_urls([], expires_in=60) == []
+    if isinstance(storage, LocalStorage):
+        for (key, kind), url in zip(wanted, urls, strict=True):
+            query = httpx.URL(url).params
+            verify_download(
+                key,
+                query["exp"],
+                query["sig"],
+                content_type=query.get("content_type"),
+                secret_key=SECRET_KEY,
+            )
+            assert query.get("content_type") == kind
+        return
+    async with httpx.AsyncClient() as client:
+        for (key, kind), url in zip(wanted, urls, strict=True):
+            response = await client.get(url)
+            assert (response.status_code, response.content) == (200, key.encode())
+            assert response.headers["content-type"] == (kind or "application/x-thing")
+
+
+async def test_inline_urls_refuse_what_download_url_refuses(storage: Storage) -> None:
+    with pytest.raises(ValueError, match="expires_in"):
+        await storage.inline_urls([("x.bin", None)], expires_in=0)
+    with pytest.raises(InvalidKeyError):
+        await storage.inline_urls([("ok.bin", None), ("../etc/passwd", None)], expires_in=60)
+    with pytest.raises(InvalidContentTypeError):
+        await storage.inline_urls([("ok.bin", "text/html\r\nX: y")], expires_in=60)
+
+
 async def test_download_url_lifetime_is_bounded(storage: Storage) -> None:
     with pytest.raises(ValueError, match="expires_in"):
         await storage.download_url("x.bin", expires_in=0)

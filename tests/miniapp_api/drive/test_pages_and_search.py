@@ -196,15 +196,23 @@ def matches(row: dict[str, Any], params: dict[str, str]) -> bool:
     )
 
 
-@pytest.mark.parametrize("window", [2, repository.SEARCH_WINDOW], ids=["index step", "recent step"])
+@pytest.mark.parametrize(
+    ("window", "walk"),
+    [(2, 0), (3, 1000), (repository.SEARCH_WINDOW, repository.SEARCH_WALK)],
+    # A window of 2 holds the page or nothing matches in it: the index finds the rest. A
+    # window of 3 holds one match of a page of two: the walk goes on, then the index.
+    ids=["index step", "walk on", "recent step"],
+)
 async def test_search_finds_exactly_the_matches_newest_first(
     client: httpx.AsyncClient,
     fans: Fans,
     session_factory: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
     window: int,
+    walk: int,
 ) -> None:
     monkeypatch.setattr(repository, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(repository, "SEARCH_WALK", walk)
     h = fans.alice.headers
     trips = (await client.post("/api/v1/drive/folders", json={"name": "Trips"}, headers=h)).json()
     rows = []
