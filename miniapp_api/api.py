@@ -1,14 +1,15 @@
 """The versioned Mini App API: every feature router is included here, under ``/api/v1``.
 
-Later issues add their areas with one line each, e.g.
-``api_router.include_router(files.endpoints.router, prefix="/files", tags=["files"])``.
+Each area adds one line to :data:`API_ROUTERS`, e.g. ``(files.router, "/files", ["files"])``.
 Health, readiness and metrics stay outside the version prefix: probes and scrapers must not
 move when the API does.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from enum import Enum
+
+from fastapi import APIRouter, FastAPI
 
 from miniapp_api.auth import endpoints as auth
 from miniapp_api.catalog import endpoints as catalog
@@ -34,28 +35,39 @@ from miniapp_api.wallet import endpoints as wallet
 
 API_PREFIX = "/api/v1"
 
-api_router = APIRouter(prefix=API_PREFIX)
-api_router.include_router(auth.router, prefix="/auth", tags=["auth"])
-api_router.include_router(drive.router, prefix="/drive", tags=["drive"])
-api_router.include_router(drive.public_router, tags=["drive"])
-api_router.include_router(catalog.router, prefix="/catalog", tags=["catalog"])
-api_router.include_router(jobs.router, prefix="/jobs", tags=["jobs"])
-api_router.include_router(wallet.router, prefix="/wallet", tags=["wallet"])
-api_router.include_router(creator.router, prefix="/creator", tags=["creator"])
-api_router.include_router(creator_ton.router, prefix="/creator/ton", tags=["creator", "ton"])
-api_router.include_router(ton.router, prefix="/ton", tags=["ton"])
-api_router.include_router(tasks.router, prefix="/tasks", tags=["tasks"])
-api_router.include_router(creator_tasks.router, prefix="/creator/tasks", tags=["creator"])
-api_router.include_router(creator_stats.router, prefix="/creator/stats", tags=["creator"])
-api_router.include_router(creator_dashboard.router, prefix="/creator/dashboard", tags=["creator"])
-api_router.include_router(creator_users.router, prefix="/creator/users", tags=["creator"])
-api_router.include_router(creator_texts.router, prefix="/creator/texts", tags=["creator"])
-api_router.include_router(creator_settings.router, prefix="/creator/settings", tags=["creator"])
-api_router.include_router(creator_settings.plan_router, prefix="/creator/plan", tags=["creator"])
-api_router.include_router(creator_groups.router, prefix="/creator/groups", tags=["creator"])
-api_router.include_router(content.router, prefix="/feed", tags=["content"])
-api_router.include_router(content.media_router, prefix="/content", tags=["content"])
-api_router.include_router(vip.router, prefix="/vip", tags=["vip"])
-api_router.include_router(creator_content.router, prefix="/creator/content", tags=["creator"])
-api_router.include_router(creator_vip.router, prefix="/creator/vip", tags=["creator"])
-api_router.include_router(creator_broadcasts.router, prefix="/creator/broadcasts", tags=["creator"])
+# (router, prefix under API_PREFIX, tags); the most requested first, since a request is
+# matched against the routes in this order.
+API_ROUTERS: list[tuple[APIRouter, str, list[str | Enum]]] = [
+    (drive.router, "/drive", ["drive"]),
+    (auth.router, "/auth", ["auth"]),
+    (drive.public_router, "", ["drive"]),
+    (catalog.router, "/catalog", ["catalog"]),
+    (jobs.router, "/jobs", ["jobs"]),
+    (wallet.router, "/wallet", ["wallet"]),
+    (creator.router, "/creator", ["creator"]),
+    (creator_ton.router, "/creator/ton", ["creator", "ton"]),
+    (ton.router, "/ton", ["ton"]),
+    (tasks.router, "/tasks", ["tasks"]),
+    (creator_tasks.router, "/creator/tasks", ["creator"]),
+    (creator_stats.router, "/creator/stats", ["creator"]),
+    (creator_dashboard.router, "/creator/dashboard", ["creator"]),
+    (creator_users.router, "/creator/users", ["creator"]),
+    (creator_texts.router, "/creator/texts", ["creator"]),
+    (creator_settings.router, "/creator/settings", ["creator"]),
+    (creator_settings.plan_router, "/creator/plan", ["creator"]),
+    (creator_groups.router, "/creator/groups", ["creator"]),
+    (content.router, "/feed", ["content"]),
+    (content.media_router, "/content", ["content"]),
+    (vip.router, "/vip", ["vip"]),
+    (creator_content.router, "/creator/content", ["creator"]),
+    (creator_vip.router, "/creator/vip", ["creator"]),
+    (creator_broadcasts.router, "/creator/broadcasts", ["creator"]),
+]
+
+
+def include_api(app: FastAPI) -> None:
+    """Every feature router straight on the app under ``/api/v1``. Not through one
+    ``/api/v1`` router: FastAPI matches a request once more at every level of included
+    routers, and that level cost a fifth of a small request (bench/drive)."""
+    for router, prefix, tags in API_ROUTERS:
+        app.include_router(router, prefix=f"{API_PREFIX}{prefix}", tags=tags)

@@ -19,7 +19,7 @@ from core.logging import configure_logging
 from core.redis import close_redis, create_redis
 from core.settings import Environment, Settings, get_settings
 from miniapp_api import files, health, metrics, webapp, webhooks
-from miniapp_api.api import api_router
+from miniapp_api.api import include_api
 from miniapp_api.errors import install_error_handlers
 from miniapp_api.metrics import HttpMetrics
 from miniapp_api.middleware import RequestContextMiddleware
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)  # first: Telegram's updates are most of the traffic
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(api_router)
+    include_api(app)
     app.include_router(files.router)
     app.include_router(tonconnect_manifest)
     app.include_router(webapp.router)  # the Mini App front end at /app/
