@@ -169,6 +169,11 @@ async def session_scope(
             raise
 
 
+_DRIVER = "atelier.driver_connection"
+"""``session.info`` key of a read session's asyncpg connection and dialect (:func:`fetch_rows`):
+asking the session for them costs two greenlet hops a statement."""
+
+
 @asynccontextmanager
 async def read_scope(
     factory: async_sessionmaker[AsyncSession],
@@ -183,9 +188,13 @@ async def read_scope(
     :func:`session_scope`."""
     session = factory()
     try:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if connection.dialect.name == "postgresql":  # for fetch_rows, found once
+            raw = await connection.get_raw_connection()
+            session.info[_DRIVER] = (raw.driver_connection, connection.dialect)
         yield session
     finally:
+        session.info.pop(_DRIVER, None)
         # Not ``async with``: it closes in a task of its own, shielded from cancellation
         # (~0.1 ms a request). With no transaction, handing the connection back to the pool
         # does no I/O, so there is no await a cancellation could interrupt.
@@ -228,14 +237,18 @@ async def fetch_rows(
     processing and whose columns none on the way out: integers, text, ``timestamptz`` (aware
     datetimes, as :class:`UTCDateTime` returns them), arrays, and JSON (decoded in the driver
     by SQLAlchemy's connection set-up). On SQLite it is an ordinary execution."""
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql":
-        result: Sequence[Sequence[Any]] = (await connection.execute(statement, dict(values))).all()
-        return result
-    compiled = _driver_statement(statement, connection.dialect)
+    found = session.info.get(_DRIVER)
+    if found is None:
+        connection = await session.connection()
+        if connection.dialect.name != "postgresql":
+            result = await connection.execute(statement, dict(values))
+            return result.all()  # type: ignore[no-any-return]
+        raw = await connection.get_raw_connection()
+        found = raw.driver_connection, connection.dialect
+    driver: Any = found[0]
+    dialect: Dialect = found[1]
+    compiled = _driver_statement(statement, dialect)
     given = {**compiled.constants, **values}
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     rows: Sequence[Sequence[Any]] = await driver.fetch(
         compiled.sql, *(given[name] for name in compiled.names)
     )
