@@ -673,7 +673,7 @@ def verdicts(pages: Sequence[Row], searches: Sequence[Row]) -> None:
 
 
 async def run(database_url: str, args: argparse.Namespace) -> None:
-    from miniapp_api.app import create_app
+    from miniapp_api.app import create_app, freeze_heap
 
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
     load_before = os.getloadavg()[0]
@@ -684,6 +684,7 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory(prefix="atelier-bench-drive-") as storage_dir:
             app = create_app(bench_settings(database_url, args.redis_url, storage_dir))
             async with app.router.lifespan_context(app):
+                freeze_heap()  # as the API's process does (miniapp_api.app.serve_app)
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
                     measure = Measure(c, conn, data, args)

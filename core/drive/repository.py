@@ -27,7 +27,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -241,19 +241,19 @@ async def name_taken(
     return await session.scalar(stmt.limit(1)) is not None
 
 
-def _chain() -> Any:
+def _chain(columns: Sequence[Any] = tuple(Folder.__table__.c)) -> Any:
     """The folder (``:folder_id``) and its parents with their depth (0 for the folder), as a
-    recursive CTE that carries whole rows, so it never joins back to ``folders`` (which
-    planned as a scan of all the tenant's folders)."""
-    columns = list(Folder.__table__.c)
-    base = select(*columns, literal(0).label("depth")).where(
+    recursive CTE that carries its rows' ``columns`` (``parent_id`` among them), so it never
+    joins back to ``folders`` (which planned as a scan of all the tenant's folders). Depths
+    are written into the SQL, not bound: every parameter is a little more to plan."""
+    base = select(*columns, literal_column("0").label("depth")).where(
         Folder.tenant_id == bindparam("tenant_id"),
         Folder.user_id == bindparam("user_id"),
         Folder.id == bindparam("folder_id"),
     )
     chain = base.cte("chain", recursive=True)
     return chain.union_all(
-        select(*columns, (chain.c.depth + 1).label("depth")).where(
+        select(*columns, (chain.c.depth + literal_column("1")).label("depth")).where(
             Folder.tenant_id == bindparam("tenant_id"), Folder.id == chain.c.parent_id
         )
     )
@@ -275,12 +275,13 @@ async def ancestors(
 
 @cache
 def _crumbs_and_children_stmt(in_folder: bool, children: bool) -> Select[Any]:
+    columns = [Folder.__table__.c[name] for name in FolderRow._fields]
     parts: list[Select[Any]] = []
     if in_folder:
-        parts.append(select(*_chain().c))
+        parts.append(select(*_chain(columns).c))
     if children:
         parts.append(
-            select(*Folder.__table__.c, literal(-1).label("depth")).where(
+            select(*columns, literal_column("-1").label("depth")).where(
                 Folder.tenant_id == bindparam("tenant_id"),
                 Folder.user_id == bindparam("user_id"),
                 Folder.parent_key == bindparam("parent_key"),
@@ -288,9 +289,7 @@ def _crumbs_and_children_stmt(in_folder: bool, children: bool) -> Select[Any]:
             )
         )
     both = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("both")
-    return select(*(both.c[name] for name in FolderRow._fields), both.c.depth).order_by(
-        both.c.depth.desc(), both.c.name, both.c.id
-    )
+    return select(both).order_by(both.c.depth.desc(), both.c.name, both.c.id)
 
 
 async def crumbs_and_children(
