@@ -70,9 +70,7 @@ def _provenance(file: ListedFile) -> dict[str, Any] | None:
     }
 
 
-def _file_json(
-    file: ListedFile, url: str, thumbnail_url: str | None, tags: Sequence[str]
-) -> dict[str, Any]:
+def _file_json(file: ListedFile, thumbnail_url: str | None, tags: Sequence[str]) -> dict[str, Any]:
     main = file.mime_type.split("/")[0]
     return {
         "id": file.id,
@@ -84,7 +82,6 @@ def _file_json(
         "width": file.width,
         "height": file.height,
         "duration": file.duration,
-        "url": url,
         "thumbnail_url": thumbnail_url,
         "tags": list(tags),
         "source": file.source,
@@ -97,23 +94,25 @@ def _file_json(
 async def files_json(
     storage: Storage, files: Sequence[ListedFile], tags: dict[int, list[str]]
 ) -> list[dict[str, Any]]:
-    """Files as :class:`FileOut` describes them, as plain data: a page of a hundred is
+    """Files as :class:`ListedFileOut` describes them, as plain data: a page of a hundred is
     serialised straight to JSON (:func:`json_response`), not built and checked as models.
-    Each plays from its own link and shows its thumbnail's, all signed in one call."""
-    wanted: list[tuple[str, str | None]] = []
-    for file in files:
-        wanted.append((file.storage_key, file.mime_type))
-        if file.thumbnail_key:
-            wanted.append((file.thumbnail_key, file.thumbnail_mime))
-    links = iter(await storage.inline_urls(wanted, expires_in=LINK_TTL_S))
+    Their thumbnails' links are signed in one call."""
+    thumbnails = [(f.thumbnail_key, f.thumbnail_mime) for f in files if f.thumbnail_key]
+    links = iter(await storage.inline_urls(thumbnails, expires_in=LINK_TTL_S))
     return [
-        _file_json(f, next(links), next(links) if f.thumbnail_key else None, tags.get(f.id, ()))
-        for f in files
+        _file_json(f, next(links) if f.thumbnail_key else None, tags.get(f.id, ())) for f in files
     ]
 
 
 async def file_out(storage: Storage, file: ListedFile, tags: Sequence[str]) -> FileOut:
-    return FileOut.model_validate((await files_json(storage, [file], {file.id: list(tags)}))[0])
+    """One file with its own link (it plays inline) besides its thumbnail's."""
+    wanted: list[tuple[str, str | None]] = [(file.storage_key, file.mime_type)]
+    if file.thumbnail_key:
+        wanted.append((file.thumbnail_key, file.thumbnail_mime))
+    url, *thumbnail = await storage.inline_urls(wanted, expires_in=LINK_TTL_S)
+    return FileOut.model_validate(
+        _file_json(file, thumbnail[0] if thumbnail else None, tags) | {"url": url}
+    )
 
 
 def json_response(content: dict[str, Any]) -> Response:

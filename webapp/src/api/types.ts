@@ -37,7 +37,8 @@ export interface Provenance {
   params: Record<string, unknown>;
 }
 
-export interface FileOut {
+/** A file as pages, searches and the trash list it: no link of its own (see FileOut). */
+export interface ListedFile {
   id: number;
   name: string;
   folder_id: number | null;
@@ -47,7 +48,6 @@ export interface FileOut {
   width: number | null;
   height: number | null;
   duration: number | null;
-  url: string;
   thumbnail_url: string | null;
   tags: string[];
   source: string;
@@ -56,22 +56,27 @@ export interface FileOut {
   deleted_at?: string | null;
 }
 
+/** One file, opened (`GET /drive/files/{id}`, uploads, renames): with the link that plays it. */
+export interface FileOut extends ListedFile {
+  url: string;
+}
+
 export interface ListingOut {
   folder: FolderOut | null;
   breadcrumbs: FolderOut[];
   folders: FolderOut[];
-  files: FileOut[];
+  files: ListedFile[];
   next_cursor: string | null;
 }
 
 export interface PageOut {
-  files: FileOut[];
+  files: ListedFile[];
   next_cursor: string | null;
 }
 
 export interface TrashOut {
   folders: FolderOut[];
-  files: FileOut[];
+  files: ListedFile[];
   next_cursor: string | null;
 }
 

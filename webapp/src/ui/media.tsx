@@ -12,6 +12,9 @@ export interface Media {
   download_url?: string;
 }
 
+/** What a thumbnail needs: files as pages list them have no link of their own. */
+export type Thumbed = Pick<Media, "mime_type" | "thumbnail_url">;
+
 export type MediaKind = "image" | "video" | "audio" | "text" | "other";
 
 export function kindOf(mime: string): MediaKind {
@@ -27,7 +30,7 @@ const ICONS: Record<MediaKind, IconName> = {
   other: "file",
 };
 
-export function Thumb({ media, className }: { media: Media; className?: string }) {
+export function Thumb({ media, className }: { media: Thumbed; className?: string }) {
   const kind = kindOf(media.mime_type);
   if (media.thumbnail_url) {
     return (

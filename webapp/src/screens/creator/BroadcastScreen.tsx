@@ -15,7 +15,7 @@ import { useAction } from "../../ui/useAction";
 import { useResource } from "../../ui/useResource";
 import { NumberField } from "./common";
 import { DrivePicker } from "./DrivePicker";
-import type { FileOut } from "../../api/types";
+import type { ListedFile } from "../../api/types";
 import { Thumb } from "../../ui/media";
 import "./creator.css";
 
@@ -95,7 +95,7 @@ function ButtonsField({ buttons, onChange }: { buttons: Button[]; onChange: (b: 
 function Compose() {
   const { t } = useI18n();
   const [text, setText] = useState("");
-  const [media, setMedia] = useState<FileOut[]>([]);
+  const [media, setMedia] = useState<ListedFile[]>([]);
   const [picking, setPicking] = useState(false);
   const [buttons, setButtons] = useState<Button[]>([]);
   const [audience, setAudience] = useState<Audience>({ kind: "all" });

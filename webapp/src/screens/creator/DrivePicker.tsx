@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import * as drive from "../../api/drive";
-import type { FileOut } from "../../api/types";
+import type { ListedFile } from "../../api/types";
 import { useI18n, type Key } from "../../i18n";
 import { Thumb } from "../../ui/media";
 import { Modal } from "../../ui/Modal";
@@ -18,7 +18,7 @@ const PICK_KINDS: [PickKind, Key][] = [
 ];
 
 /** Media from the creator's drive: newest files first, tap to add or remove. */
-export function DrivePicker(props: { chosen: FileOut[]; max: number; onChange: (files: FileOut[]) => void; onClose: () => void }) {
+export function DrivePicker(props: { chosen: ListedFile[]; max: number; onChange: (files: ListedFile[]) => void; onClose: () => void }) {
   const { t } = useI18n();
   const [kind, setKind] = useState<PickKind>("image");
   const files = useResource((signal) => drive.search({ type: kind }, null, signal), [kind]);

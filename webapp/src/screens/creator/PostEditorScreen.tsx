@@ -4,7 +4,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import * as content from "../../api/content";
 import type { Access, CreatorPost, PostDraft } from "../../api/content";
-import type { FileOut } from "../../api/types";
+import type { ListedFile } from "../../api/types";
 import * as tasks from "../../api/tasks";
 import { goBack, navigate, useParams } from "../../app/router";
 import { useI18n } from "../../i18n";
@@ -99,7 +99,7 @@ export default function PostEditorScreen() {
   const stats = useResource(() => (postId ? content.postStats(postId) : Promise.resolve(null)), [postId]);
   const [draft, setDraft] = useState<PostDraft>(EMPTY);
   // drive files (an existing post's media carry their `file_id`): sent back as they are
-  const [files, setFiles] = useState<FileOut[]>([]);
+  const [files, setFiles] = useState<ListedFile[]>([]);
   const [schedule, setSchedule] = useState("");
   const [picking, setPicking] = useState(false);
   const { busy, run } = useAction();
@@ -108,7 +108,7 @@ export default function PostEditorScreen() {
     if (!post) return;
     setDraft(draftOf(post));
     setSchedule(post.status === "scheduled" ? toLocalInput(post.publish_at) : "");
-    setFiles(post.media.map((m) => ({ id: m.file_id, name: m.name, mime_type: m.mime_type, url: m.url, thumbnail_url: m.thumbnail_url }) as FileOut));
+    setFiles(post.media.map((m) => ({ id: m.file_id, name: m.name, mime_type: m.mime_type, thumbnail_url: m.thumbnail_url }) as ListedFile));
   }, [existing.data]);
   const set = (patch: Partial<PostDraft>) => setDraft((current) => ({ ...current, ...patch }));
   const body = (): PostDraft => ({

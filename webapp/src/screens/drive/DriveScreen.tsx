@@ -6,7 +6,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent } from "react";
 import * as drive from "../../api/drive";
-import type { FileOut, FolderOut, Order, Sort } from "../../api/types";
+import type { ListedFile, FolderOut, Order, Sort } from "../../api/types";
 import { markInteractive } from "../../app/perf";
 import { Link, navigate, useParams } from "../../app/router";
 import { useI18n } from "../../i18n";
@@ -27,13 +27,13 @@ import { isSearch, useListing, type Query } from "./useListing";
 import "./drive.css";
 
 type View = "grid" | "list";
-type Target = { kind: "file"; file: FileOut } | { kind: "folder"; folder: FolderOut };
+type Target = { kind: "file"; file: ListedFile } | { kind: "folder"; folder: FolderOut };
 type Dialog =
   | { kind: "new-folder" }
   | { kind: "rename"; target: Target }
   | { kind: "move"; target: Target | null }
-  | { kind: "tags"; file: FileOut }
-  | { kind: "share"; file: FileOut };
+  | { kind: "tags"; file: ListedFile }
+  | { kind: "share"; file: ListedFile };
 
 const VIEW_KEY = "atelier.drive.view";
 
@@ -105,7 +105,7 @@ export default function DriveScreen() {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [menu, setMenu] = useState<{ x: number; y: number; target: Target } | null>(null);
   const [dialog, setDialog] = useState<Dialog | null>(null);
-  const [preview, setPreview] = useState<FileOut | null>(null);
+  const [preview, setPreview] = useState<ListedFile | null>(null);
   const [usageVersion, setUsageVersion] = useState(0);
   const usageChanged = useCallback(() => setUsageVersion((n) => n + 1), []);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -117,7 +117,7 @@ export default function DriveScreen() {
   }, [data.loading, data.error]);
 
   const onUploaded = useCallback(
-    (file: FileOut, target: number | null) => {
+    (file: ListedFile, target: number | null) => {
       if (target === folderId && !searching) data.addFile(file);
       usageChanged();
       toast(t("drive.uploaded", { name: file.name }), "success");
@@ -176,12 +176,12 @@ export default function DriveScreen() {
     });
   };
 
-  const openFile = (file: FileOut) => (event: MouseEvent) => {
+  const openFile = (file: ListedFile) => (event: MouseEvent) => {
     if (selected.size || event.metaKey || event.ctrlKey) toggle(file.id);
     else setPreview(file);
   };
 
-  const trashFile = async (file: FileOut) => {
+  const trashFile = async (file: ListedFile) => {
     try {
       await drive.trashFile(file.id);
       data.removeFiles([file.id]);

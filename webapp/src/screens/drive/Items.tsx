@@ -2,7 +2,7 @@
  * checkbox or long press to select, draggable, and folders accept drops. */
 
 import { useRef, useState, type DragEvent, type MouseEvent, type PointerEvent, type ReactNode } from "react";
-import type { FileOut, FolderOut } from "../../api/types";
+import type { ListedFile, FolderOut } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { Icon } from "../../ui/icons";
 import { Thumb } from "../../ui/media";
@@ -164,7 +164,7 @@ export function FolderItem(props: {
 }
 
 export function FileItem(props: {
-  file: FileOut;
+  file: ListedFile;
   view: "grid" | "list";
   selected: boolean;
   onOpen: (event: MouseEvent) => void;

@@ -1,16 +1,21 @@
 /** A file opened: image, video or audio (with seeking) and what we know about it. */
 
-import type { FileOut } from "../../api/types";
+import * as drive from "../../api/drive";
+import type { ListedFile } from "../../api/types";
 import { navigate } from "../../app/router";
 import { useI18n } from "../../i18n";
 import { useBackButton } from "../../ui/buttons";
 import { MediaPlayer } from "../../ui/media";
 import { Modal } from "../../ui/Modal";
+import { ErrorView, Loading } from "../../ui/states";
+import { useResource } from "../../ui/useResource";
 
-export function Preview({ file, onClose }: { file: FileOut; onClose: () => void }) {
+export function Preview({ file, onClose }: { file: ListedFile; onClose: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
   useBackButton(onClose);
+  // Pages list files without a link of their own: it is signed when the file is opened.
+  const opened = useResource(() => drive.getFile(file.id), [file.id]);
   const details: [string, string][] = [
     [t("drive.size"), i18n.bytes(file.size)],
     [t("drive.created"), i18n.date(file.created_at)],
@@ -23,7 +28,13 @@ export function Preview({ file, onClose }: { file: FileOut; onClose: () => void 
   if (made?.prompt) details.push([t("drive.prompt"), made.prompt]);
   return (
     <Modal title={file.name} onClose={onClose} wide testId="preview">
-      <MediaPlayer media={file} />
+      {opened.data ? (
+        <MediaPlayer media={opened.data} />
+      ) : opened.error ? (
+        <ErrorView error={opened.error} onRetry={opened.reload} />
+      ) : (
+        <Loading />
+      )}
       <dl className="details">
         {details.map(([label, value]) => (
           <div key={label}>
@@ -45,9 +56,11 @@ export function Preview({ file, onClose }: { file: FileOut; onClose: () => void 
             {t("drive.run_again")}
           </button>
         )}
-        <a className="button primary" href={file.url} download={file.name} target="_blank" rel="noreferrer">
-          {t("drive.download")}
-        </a>
+        {opened.data && (
+          <a className="button primary" href={opened.data.url} download={file.name} target="_blank" rel="noreferrer">
+            {t("drive.download")}
+          </a>
+        )}
       </div>
     </Modal>
   );

@@ -3,7 +3,7 @@
 import { useState } from "react";
 
 import * as drive from "../../api/drive";
-import type { FileOut, FolderOut } from "../../api/types";
+import type { ListedFile, FolderOut } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { telegram } from "../../telegram/webapp";
 import { errorMessage } from "../../ui/errors";
@@ -14,7 +14,7 @@ import { toast } from "../../ui/toast";
 import { useResource } from "../../ui/useResource";
 import "./drive.css";
 
-type Entry = { kind: "file"; item: FileOut } | { kind: "folder"; item: FolderOut };
+type Entry = { kind: "file"; item: ListedFile } | { kind: "folder"; item: FolderOut };
 
 export default function TrashScreen() {
   const i18n = useI18n();

@@ -2,7 +2,7 @@
 
 import { useMemo, useState } from "react";
 import * as drive from "../../api/drive";
-import type { FileOut, FolderOut } from "../../api/types";
+import type { ListedFile, FolderOut } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { errorMessage } from "../../ui/errors";
 import { Icon } from "../../ui/icons";
@@ -72,7 +72,7 @@ export function MoveDialog(props: {
   );
 }
 
-export function TagsDialog(props: { file: FileOut; onSaved: (tags: string[]) => void; onClose: () => void }) {
+export function TagsDialog(props: { file: ListedFile; onSaved: (tags: string[]) => void; onClose: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
   const [busy, setBusy] = useState(false);
@@ -111,7 +111,7 @@ export function TagsDialog(props: { file: FileOut; onSaved: (tags: string[]) => 
 
 const WEEK_S = 7 * 24 * 3600;
 
-export function ShareDialog(props: { file: FileOut; onClose: () => void }) {
+export function ShareDialog(props: { file: ListedFile; onClose: () => void }) {
   const i18n = useI18n();
   const { t } = i18n;
   const link = useResource(() => drive.share(props.file.id, WEEK_S), [props.file.id]);

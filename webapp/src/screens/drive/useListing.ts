@@ -6,7 +6,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import * as drive from "../../api/drive";
-import type { FileOut, FolderOut, Order, Sort } from "../../api/types";
+import type { ListedFile, FolderOut, Order, Sort } from "../../api/types";
 
 export interface Query {
   q: string;
@@ -16,7 +16,7 @@ export interface Query {
 
 export interface Listing {
   folders: FolderOut[];
-  files: FileOut[];
+  files: ListedFile[];
   breadcrumbs: FolderOut[];
   next: string | null;
 }
@@ -85,7 +85,7 @@ export function useListing(folderId: number | null, sort: Sort, order: Order, qu
     }
   }, [folderId, sort, order, query, listing.next, loadingMore]);
 
-  const updateFile = useCallback((file: FileOut) => {
+  const updateFile = useCallback((file: ListedFile) => {
     setListing((current) => ({
       ...current,
       files: current.files.map((f) => (f.id === file.id ? file : f)),
@@ -110,14 +110,14 @@ export function useListing(folderId: number | null, sort: Sort, order: Order, qu
     });
   }, []);
 
-  const watchThumbnail = useCallback((file: FileOut) => {
+  const watchThumbnail = useCallback((file: ListedFile) => {
     if (!file.thumbnail_url && (file.type === "image" || file.type === "video")) {
       waiting.current.set(file.id, THUMB_POLL_TRIES);
     }
   }, []);
 
   const addFile = useCallback(
-    (file: FileOut) => {
+    (file: ListedFile) => {
       setListing((current) =>
         current.files.some((f) => f.id === file.id) ? current : { ...current, files: [file, ...current.files] },
       );

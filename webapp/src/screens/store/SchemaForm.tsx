@@ -6,7 +6,7 @@
 
 import { useState } from "react";
 import * as drive from "../../api/drive";
-import type { FileOut, JsonSchema } from "../../api/types";
+import type { JsonSchema, ListedFile } from "../../api/types";
 import { useI18n } from "../../i18n";
 import { Icon } from "../../ui/icons";
 import { Thumb } from "../../ui/media";
@@ -84,7 +84,7 @@ function FilePicker(props: { media: string; value: number | undefined; onChange:
   );
 }
 
-function DriveFileDialog(props: { title: string; media: string; onPick: (file: FileOut) => void; onClose: () => void }) {
+function DriveFileDialog(props: { title: string; media: string; onPick: (file: ListedFile) => void; onClose: () => void }) {
   const { t } = useI18n();
   const files = useResource((signal) => drive.search({ type: props.media }, null, signal), [props.media]);
   return (
