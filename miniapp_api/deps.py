@@ -56,6 +56,8 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 """For routes that only read: no ``BEGIN``/``COMMIT`` round trips, every statement planned for
-its values (``core.db.read_scope``, ``create_engine(for_reads=True)``)."""
+its values (``core.db.read_scope``, ``create_engine(for_reads=True)``). Closed after the
+response (FastAPI's default scope): with nothing to commit there is no outcome to wait for,
+and the ``"function"`` scope's shielded exit cost ~0.1 ms a request."""
