@@ -13,7 +13,9 @@ never written.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import Annotated
 
 from arq.connections import ArqRedis
@@ -50,14 +52,16 @@ RedisDep = Annotated[ArqRedis, Depends(get_redis)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+ReadScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def get_reads(request: Request) -> ReadScope:
     factory: async_sessionmaker[AsyncSession] = request.app.state.read_session_factory
-    async with read_scope(factory) as session:
-        yield session
+    return partial(read_scope, factory)
 
 
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
-"""For routes that only read: no ``BEGIN``/``COMMIT`` round trips, every statement planned for
-its values (``core.db.read_scope``, ``create_engine(for_reads=True)``). Closed after the
-response (FastAPI's default scope): with nothing to commit there is no outcome to wait for,
-and the ``"function"`` scope's shielded exit cost ~0.1 ms a request."""
+ReadsDep = Annotated[ReadScope, Depends(get_reads)]
+"""For routes that only read: ``async with reads() as session`` gives a session with no
+``BEGIN``/``COMMIT`` round trips, every statement planned for its values
+(``core.db.read_scope``, ``create_engine(for_reads=True)``). The route opens it, rather than a
+generator dependency: FastAPI's machinery for those cost ~0.3 ms of a 6 ms drive page."""

@@ -2,7 +2,7 @@
 ``tenant_id`` first) and names the user, so one fan's query never sees another's rows.
 
 Pages and searches must run on a session of the reads engine (``core.db.read_scope`` over
-``create_engine(for_reads=True)``, the API's ``ReadSessionDep``), whose connections plan every
+``create_engine(for_reads=True)``, the API's ``ReadsDep``), whose connections plan every
 statement for its values. asyncpg prepares each statement, and after five runs PostgreSQL may
 switch a prepared statement to a generic plan, which estimates "one user's files in one
 folder" from averages — a row or two — and then takes whichever index is smallest and sorts:

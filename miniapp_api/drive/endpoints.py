@@ -16,7 +16,7 @@ from core.models import ShareLink
 from core.models.drive import FileSource
 from core.storage import Storage
 from miniapp_api.auth.deps import TenantDep, UserDep
-from miniapp_api.deps import ReadSessionDep, SessionDep, SettingsDep
+from miniapp_api.deps import ReadsDep, SessionDep, SettingsDep
 from miniapp_api.drive.schemas import (
     DownloadOut,
     FileOut,
@@ -183,7 +183,7 @@ async def purge_folder(folder_id: int, user: UserDep, session: SessionDep) -> Re
 @router.get("/list", response_model=ListingOut)
 async def list_folder(
     user: UserDep,
-    session: ReadSessionDep,
+    reads: ReadsDep,
     storage: StorageDep,
     folder_id: Annotated[int | None, Query(gt=0)] = None,
     sort: Sort = "name",
@@ -192,16 +192,17 @@ async def list_folder(
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
 ) -> Response:
     """A folder (the root without ``folder_id``): subfolders on the first page, then files."""
-    page = await service.list_folder(
-        session,
-        user.tenant_id,
-        user.user_id,
-        folder_id,
-        sort=sort,
-        descending=order == "desc",
-        cursor=cursor,
-        limit=limit,
-    )
+    async with reads() as session:
+        page = await service.list_folder(
+            session,
+            user.tenant_id,
+            user.user_id,
+            folder_id,
+            sort=sort,
+            descending=order == "desc",
+            cursor=cursor,
+            limit=limit,
+        )
     crumbs = page.breadcrumbs
     return json_response(
         {
@@ -217,7 +218,7 @@ async def list_folder(
 @router.get("/search", response_model=PageOut)
 async def search(
     user: UserDep,
-    session: ReadSessionDep,
+    reads: ReadsDep,
     storage: StorageDep,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
@@ -225,16 +226,17 @@ async def search(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
 ) -> Response:
-    page = await service.search(
-        session,
-        user.tenant_id,
-        user.user_id,
-        query=q,
-        tag=tag,
-        kind=type,
-        cursor=cursor,
-        limit=limit,
-    )
+    async with reads() as session:
+        page = await service.search(
+            session,
+            user.tenant_id,
+            user.user_id,
+            query=q,
+            tag=tag,
+            kind=type,
+            cursor=cursor,
+            limit=limit,
+        )
     files = await files_json(storage, page.files, page.tags)
     return json_response({"files": files, "next_cursor": page.next_cursor})
 
@@ -360,14 +362,17 @@ async def purge_file(file_id: int, user: UserDep, session: SessionDep) -> Respon
 @router.get("/trash", response_model=TrashOut)
 async def trash(
     user: UserDep,
-    session: ReadSessionDep,
+    reads: ReadsDep,
     storage: StorageDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
 ) -> Response:
     """Latest first: trashed folders on the first page, then files; pass ``next_cursor``
     back as ``cursor`` for more."""
-    page = await service.trash(session, user.tenant_id, user.user_id, cursor=cursor, limit=limit)
+    async with reads() as session:
+        page = await service.trash(
+            session, user.tenant_id, user.user_id, cursor=cursor, limit=limit
+        )
     return json_response(
         {
             "folders": [folder_json(f) for f in page.folders],
