@@ -38,6 +38,9 @@ async def test_pay_a_credit_pack_with_ton(open_app: OpenApp, arq_redis: ArqRedis
         await page.get_by_test_id("tab-creator").click()
         await page.get_by_test_id("section-ton").click()
         prices = page.get_by_test_id("ton-prices")
+        # The TON section is a chunk of its own, loaded on first open: on a busy CI machine
+        # (two test workers, two browsers) that once took longer than the default 10 s.
+        await prices.wait_for(timeout=30_000)
         await prices.locator("select").select_option("credits")
         await prices.get_by_placeholder("Item id").fill(str(pack["id"]))
         await prices.get_by_placeholder("1.5").fill("1.5")
