@@ -57,9 +57,9 @@ from core.models import Broadcast, BroadcastStatus, Tenant, TenantBot, User
 from core.queue import unit_of_work
 from core.redis import close_redis, create_redis
 from core.settings import Settings
+from devtools.serving import serve_app
 from devtools.telegram import EmulatorSettings, Limits, create_app
 from devtools.telegram.emulator import Emulator
-from devtools.telegram.testing import serve_app
 from jobs.broadcasts import service
 
 LIMIT = 30.0

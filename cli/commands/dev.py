@@ -154,7 +154,7 @@ async def _start(server: _Server) -> asyncio.Task[None]:
 
 async def run_dev(host: str, port: int, emulator_port: int, token: str) -> None:
     from bot.runtime import start_dev_bots
-    from devtools import KEEP_ALIVE_S
+    from devtools.serving import KEEP_ALIVE_S
     from devtools.telegram.app import create_app as create_emulator_app
     from devtools.ton.app import create_app as create_ton_app
     from devtools.ton.config import TonSettings

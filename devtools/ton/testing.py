@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from devtools.telegram.testing import serve_app
+from devtools.serving import serve_app
 from devtools.ton.app import create_app
 from devtools.ton.client import TonClient
 from devtools.ton.config import TonSettings

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.runtime import BotRuntime
 from core.models import Tenant, TenantBot, TenantRole
 from core.settings import Settings
+from devtools.serving import serve_app
 from devtools.telegram import EmulatorClient, EmulatorSettings, Limits, running_emulator
 from devtools.telegram.client import BotInfo, TranscriptEntry, UserInfo
-from devtools.telegram.testing import serve_app
 from miniapp_api.app import create_app
 from tenants import service as tenants_service
 from tenants.webhooks import SECRET_HEADER

@@ -6,8 +6,8 @@ import httpx
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from devtools.serving import serve_app
 from devtools.telegram import create_app
-from devtools.telegram.testing import serve_app
 
 
 async def test_mounted_under_a_prefix() -> None:

@@ -9,7 +9,7 @@ import httpx
 from aiogram import Bot
 
 from core import ledger
-from devtools.telegram.testing import serve_app
+from devtools.serving import serve_app
 from tenants import payments
 from tests.bot.conftest import Platform
 from tests.bot.payments.helpers import bot_api, counts, fan_balance, open_invoice, user_row

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import TonWallet
 from core.settings import Settings
+from devtools.serving import serve_app
 from devtools.telegram import EmulatorClient
 from devtools.telegram.client import BotInfo, TranscriptEntry, UserInfo
-from devtools.telegram.testing import serve_app
 from devtools.ton import TonClient, running_ton
 from miniapp_api.app import create_app
 from tenants.ton.tonconnect import ReconnectPolicy

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import crypto
 from core.models import Broadcast, BroadcastDelivery, Tenant, TenantBot, User
+from devtools.serving import serve_app
 from devtools.telegram import EmulatorClient, EmulatorSettings, Limits, create_app
 from devtools.telegram.emulator import Emulator
-from devtools.telegram.testing import serve_app
 
 Factory = async_sessionmaker[AsyncSession]
 _names = count(1)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.models import BroadcastStatus, User
 from core.redis import close_redis, create_redis
 from core.settings import Settings
-from devtools.telegram.testing import serve_app
+from devtools.serving import serve_app
 from jobs.broadcasts import progress
 from tests.jobs.broadcasts.conftest import LOOSE, run_broadcasts
 from tests.jobs.broadcasts.harness import Factory, reload, stage

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.settings import Settings
-from devtools.telegram.testing import serve_app
+from devtools.serving import serve_app
 from tests.miniapp_api.catalog.conftest import fans, store, test_providers  # noqa: F401
 from tests.miniapp_api.conftest import build_app
 
