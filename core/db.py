@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
@@ -208,21 +209,17 @@ class _DriverStatement:
     constants: dict[str, Any]  # values the statement carries itself (literals)
 
 
-_driver_statements: dict[Select[Any], _DriverStatement] = {}
-
-
+@lru_cache(maxsize=512)
 def _driver_statement(statement: Select[Any], dialect: Dialect) -> _DriverStatement:
-    """``statement`` compiled once for the driver (statements built once, as the drive's are)."""
-    found = _driver_statements.get(statement)
-    if found is None:
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        binds = {name: compiled.binds[name] for name in names}
-        if any(bind.expanding for bind in binds.values()):
-            raise ValueError("fetch_rows cannot run expanding (IN) parameters")
-        constants = {name: b.effective_value for name, b in binds.items() if not b.required}
-        found = _driver_statements[statement] = _DriverStatement(str(compiled), names, constants)
-    return found
+    """``statement`` compiled once for the driver. Statements are kept by identity: build each
+    once (as the drive's ``functools.cache``d ones are), or it is compiled on every call."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    binds = {name: compiled.binds[name] for name in names}
+    if any(bind.expanding for bind in binds.values()):
+        raise ValueError("fetch_rows cannot run expanding (IN) parameters")
+    constants = {name: b.effective_value for name, b in binds.items() if not b.required}
+    return _DriverStatement(str(compiled), names, constants)
 
 
 async def fetch_rows(
