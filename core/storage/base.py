@@ -201,7 +201,7 @@ class Storage(ABC):
         self, objects: Sequence[tuple[str, str | None]], *, expires_in: int
     ) -> list[str]:
         """:meth:`download_url` without a file name for each ``(key, content_type)``, in order:
-        a page of files needs a couple of hundred links, and backends make them in one go."""
+        a page of files needs up to a hundred (its thumbnails); backends make them in one go."""
         return [
             await self.download_url(key, expires_in=expires_in, content_type=content_type)
             for key, content_type in objects

@@ -10,8 +10,8 @@ as ``text/html`` and run script on our origin.
 The route that serves ``/files/{key}`` calls :func:`verify_download` with the query values and
 then streams the object, using :mod:`core.storage.ranges` for ``Range`` requests.
 
-A drive page carries close to two hundred of these links (each file and its thumbnail), so
-a page's links are made in one loop (:func:`signed_inline_urls`) at a couple of microseconds
+A drive page carries up to a hundred of these links (its files' thumbnails; a file's own link
+comes when it is opened), made in one loop (:func:`signed_inline_urls`) at a few microseconds
 each: HMAC from the key's pads hashed once, over a length-prefixed message, keys and content
 types that need no escaping written as they are. Expiry times are rounded up to
 :data:`EXPIRY_STEP`, so the link to a file stays the same for a while and the browser's cache
@@ -81,7 +81,7 @@ def _checked_type(content_type: str) -> str:
 class LinkSigner:
     """HMAC-SHA256 of download links under one secret. The key's inner and outer pads are
     hashed once here (RFC 2104), so a signature costs two hash copies instead of a keyed
-    context built per link (half the time; a page signs a couple of hundred)."""
+    context built per link (half the time; a page signs up to a hundred)."""
 
     def __init__(self, secret_key: str) -> None:
         key = _signing_key(secret_key).ljust(64, b"\0")
@@ -131,8 +131,8 @@ class LinkSigner:
         self, base_url: str, objects: Iterable[tuple[str, str | None]], expires_at: int
     ) -> list[str]:
         """Links without a file name to each ``(key, content_type)``, all valid until
-        ``expires_at``: what a page of files needs, written out in one loop (a page makes
-        a couple of hundred; the message is :meth:`mac`'s with no file name)."""
+        ``expires_at``: what a page of files needs, written out in one loop (a page makes up
+        to a hundred; the message is :meth:`mac`'s with no file name)."""
         start = f"{base_url}{DOWNLOAD_PATH}"
         head = f"{_VERSION}|"
         middle = f"|{expires_at}|-|"
