@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Generator
-from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 KEEP_ALIVE_S = 75
 """How long the stand-ins keep an idle connection open: longer than httpx's 5-second pool
@@ -25,7 +25,7 @@ class _QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
+async def serve_app(app: ASGIApp, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve any ASGI app on a free port for the duration of the block; yields its base URL."""
     config = uvicorn.Config(
         app,

@@ -197,15 +197,12 @@ class Storage(ABC):
         existence is not checked (links are cheap; a missing object answers 404 when fetched).
         """
 
+    @abstractmethod
     async def inline_urls(
         self, objects: Sequence[tuple[str, str | None]], *, expires_in: int
     ) -> list[str]:
         """:meth:`download_url` without a file name for each ``(key, content_type)``, in order:
         a page of files needs up to a hundred (its thumbnails); backends make them in one go."""
-        return [
-            await self.download_url(key, expires_in=expires_in, content_type=content_type)
-            for key, content_type in objects
-        ]
 
     async def ensure_ready(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Create what the backend needs (directory, bucket); once at start-up, not per request."""

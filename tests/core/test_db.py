@@ -82,6 +82,8 @@ async def test_fetch_rows_reads_what_sqlalchemy_reads(
         for _ in range(3):  # compiled once, then reused
             rows = await fetch_rows(session, STATEMENT, values)
             assert [tuple(row) for row in rows] == expected
+    async with session_factory() as session:  # any session: it finds the driver itself
+        assert [tuple(row) for row in await fetch_rows(session, STATEMENT, values)] == expected
     assert expected[0][2].utcoffset() == timedelta(0)
     assert expected[0][3] == {"tool": "draw", "steps": [1, 2]}
 

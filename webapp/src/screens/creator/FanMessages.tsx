@@ -1,14 +1,12 @@
 /** A fan's conversation with the bot as chat bubbles: the fan on the start side, the bot on the
  * end side (mirrored in right-to-left languages), oldest at the top, older pages on demand. */
 
-import { useState } from "react";
 import * as creator from "../../api/creator";
 import type { ChatMessage } from "../../api/creator";
 import { useI18n, type Key } from "../../i18n";
-import { errorMessage } from "../../ui/errors";
 import { Icon, type IconName } from "../../ui/icons";
 import { Empty, ErrorView, Loading } from "../../ui/states";
-import { toast } from "../../ui/toast";
+import { useMore } from "../../ui/useMore";
 import { useResource } from "../../ui/useResource";
 
 const KIND_ICONS: Record<string, IconName> = {
@@ -75,21 +73,12 @@ export default function FanMessages({ userId }: { userId: number }) {
   const i18n = useI18n();
   const { t } = i18n;
   const page = useResource(() => creator.fanMessages(userId, null), [userId]);
-  const [more, setMore] = useState(false);
 
-  const loadOlder = async () => {
-    const cursor = page.data?.next_cursor;
-    if (!cursor) return;
-    setMore(true);
-    try {
-      const next = await creator.fanMessages(userId, cursor);
-      page.setData((current) => current && { items: [...current.items, ...next.items], next_cursor: next.next_cursor });
-    } catch (error) {
-      toast(errorMessage(i18n, error), "error");
-    } finally {
-      setMore(false);
-    }
-  };
+  const { more, loadMore: loadOlder } = useMore(
+    page,
+    (cursor) => creator.fanMessages(userId, cursor),
+    (current, next) => ({ items: [...current.items, ...next.items], next_cursor: next.next_cursor }),
+  );
 
   if (page.loading && !page.data) return <Loading />;
   if (page.error) return <ErrorView error={page.error} onRetry={page.reload} />;

@@ -1,6 +1,5 @@
 /** The trash: restore or delete for good; everything here goes by itself after 30 days. */
 
-import { useState } from "react";
 
 import * as drive from "../../api/drive";
 import type { ListedFile, FolderOut } from "../../api/types";
@@ -11,6 +10,7 @@ import { Icon } from "../../ui/icons";
 import { Thumb } from "../../ui/media";
 import { Empty, ErrorView, Loading } from "../../ui/states";
 import { toast } from "../../ui/toast";
+import { useMore } from "../../ui/useMore";
 import { useResource } from "../../ui/useResource";
 import "./drive.css";
 
@@ -20,7 +20,6 @@ export default function TrashScreen() {
   const i18n = useI18n();
   const { t } = i18n;
   const trash = useResource(() => drive.trash(), []);
-  const [more, setMore] = useState(false);
   const entries: Entry[] = [
     ...(trash.data?.folders ?? []).map((item) => ({ kind: "folder" as const, item })),
     ...(trash.data?.files ?? []).map((item) => ({ kind: "file" as const, item })),
@@ -38,20 +37,11 @@ export default function TrashScreen() {
     }
   };
 
-  const loadMore = async () => {
-    if (!trash.data?.next_cursor) return;
-    setMore(true);
-    try {
-      const next = await drive.trash(trash.data.next_cursor);
-      trash.setData(
-        (current) => current && { ...current, files: [...current.files, ...next.files], next_cursor: next.next_cursor },
-      );
-    } catch (error) {
-      toast(errorMessage(i18n, error), "error");
-    } finally {
-      setMore(false);
-    }
-  };
+  const { more, loadMore } = useMore(
+    trash,
+    (cursor) => drive.trash(cursor),
+    (current, next) => ({ ...current, files: [...current.files, ...next.files], next_cursor: next.next_cursor }),
+  );
 
   const restore = (entry: Entry) =>
     act(

@@ -15,6 +15,7 @@ import { MediaPlayer, Thumb } from "../../ui/media";
 import { Modal } from "../../ui/Modal";
 import { Empty, ErrorView, Loading } from "../../ui/states";
 import { toast } from "../../ui/toast";
+import { useMore } from "../../ui/useMore";
 import { useResource } from "../../ui/useResource";
 import "./feed.css";
 
@@ -198,7 +199,6 @@ export default function FeedScreen() {
   const i18n = useI18n();
   const { t } = i18n;
   const page = useResource((signal) => content.feed(null, signal), []);
-  const [more, setMore] = useState(false);
   useEffect(() => {
     if (page.data) markInteractive();
   }, [page.data]);
@@ -209,19 +209,11 @@ export default function FeedScreen() {
   }, [page.reload]);
   const replace = (post: Post) =>
     page.setData((current) => current && { ...current, items: current.items.map((item) => (item.id === post.id ? post : item)) });
-  const loadMore = async () => {
-    const cursor = page.data?.next_cursor;
-    if (!cursor) return;
-    setMore(true);
-    try {
-      const next = await content.feed(cursor);
-      page.setData((current) => current && { items: [...current.items, ...next.items], next_cursor: next.next_cursor });
-    } catch (error) {
-      toast(errorMessage(i18n, error), "error");
-    } finally {
-      setMore(false);
-    }
-  };
+  const { more, loadMore } = useMore(
+    page,
+    (cursor) => content.feed(cursor),
+    (current, next) => ({ items: [...current.items, ...next.items], next_cursor: next.next_cursor }),
+  );
   return (
     <section className="feed">
       <nav className="chips">

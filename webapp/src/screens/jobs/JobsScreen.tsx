@@ -1,6 +1,6 @@
 /** The fan's jobs, newest first, with live progress bars (SSE) and cancel. */
 
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import * as jobs from "../../api/jobs";
 import type { JobSummary, ProgressEvent } from "../../api/types";
 import { markInteractive } from "../../app/perf";
@@ -10,6 +10,7 @@ import { telegram } from "../../telegram/webapp";
 import { errorMessage } from "../../ui/errors";
 import { Empty, ErrorView, Loading, ProgressBar } from "../../ui/states";
 import { toast } from "../../ui/toast";
+import { useMore } from "../../ui/useMore";
 import { useResource } from "../../ui/useResource";
 import { StatusBadge, isActive, useJobEvents, useToolNames } from "./common";
 import "./jobs.css";
@@ -30,7 +31,6 @@ export default function JobsScreen() {
   const { t } = i18n;
   const names = useToolNames();
   const page = useResource((signal) => jobs.listJobs(null, signal), []);
-  const [more, setMore] = useState(false);
   useEffect(() => {
     if (page.data) markInteractive();
   }, [page.data]);
@@ -44,18 +44,11 @@ export default function JobsScreen() {
     page.setData((list) => list && { ...list, jobs: list.jobs.map((job) => (job.id === event.id ? applyEvent(job, event) : job)) });
   });
 
-  const loadMore = async () => {
-    if (!page.data?.next_cursor) return;
-    setMore(true);
-    try {
-      const next = await jobs.listJobs(page.data.next_cursor);
-      page.setData((current) => current && { jobs: [...current.jobs, ...next.jobs], next_cursor: next.next_cursor });
-    } catch (error) {
-      toast(errorMessage(i18n, error), "error");
-    } finally {
-      setMore(false);
-    }
-  };
+  const { more, loadMore } = useMore(
+    page,
+    (cursor) => jobs.listJobs(cursor),
+    (current, next) => ({ jobs: [...current.jobs, ...next.jobs], next_cursor: next.next_cursor }),
+  );
 
   const cancel = async (id: number) => {
     try {

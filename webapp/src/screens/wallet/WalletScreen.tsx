@@ -10,6 +10,7 @@ import { errorMessage } from "../../ui/errors";
 import { Icon } from "../../ui/icons";
 import { Empty, ErrorView, Loading } from "../../ui/states";
 import { toast } from "../../ui/toast";
+import { useMore } from "../../ui/useMore";
 import { useResource } from "../../ui/useResource";
 import { PayWithTon } from "../../ton/PayWithTon";
 import "./wallet.css";
@@ -84,20 +85,11 @@ function History({ version }: { version: number }) {
   const i18n = useI18n();
   const { t } = i18n;
   const page = useResource((signal) => wallet.history(null, signal), [version]);
-  const [more, setMore] = useState(false);
-  const loadMore = async () => {
-    const cursor = page.data?.next_cursor;
-    if (!cursor) return;
-    setMore(true);
-    try {
-      const next = await wallet.history(cursor);
-      page.setData((current) => current && { entries: [...current.entries, ...next.entries], next_cursor: next.next_cursor });
-    } catch (error) {
-      toast(errorMessage(i18n, error), "error");
-    } finally {
-      setMore(false);
-    }
-  };
+  const { more, loadMore } = useMore(
+    page,
+    (cursor) => wallet.history(cursor),
+    (current, next) => ({ entries: [...current.entries, ...next.entries], next_cursor: next.next_cursor }),
+  );
   if (page.loading && !page.data) return <Loading />;
   if (page.error) return <ErrorView error={page.error} onRetry={page.reload} />;
   const entries = page.data?.entries ?? [];
